@@ -1,0 +1,73 @@
+# The README's commands. Every target installs what it needs first.
+#   make run    generate demo data and materialise the whole asset graph once
+#   make test   lint (ruff, sqlfluff) + pytest  (.ci/run calls exactly this)
+#   make dev    Dagster UI on http://127.0.0.1:3000
+#   make bench  benchmark the pipeline phases (SIZE=demo|small|... see bench/README.md)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+
+# Telemetry off everywhere; one warehouse path shared by Dagster and dbt.
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export CHURN_WAREHOUSE_PATH ?= $(CURDIR)/outputs/warehouse.duckdb
+export CHURN_LANDING_DIR ?= $(CURDIR)/outputs/landing
+export CHURN_OUTPUTS_DIR ?= $(CURDIR)/outputs
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
+
+.PHONY: install run test lint dev bench data manifest lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version}"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# dagster-dbt loads dbt's manifest when the definitions are imported.
+manifest: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+
+data: $(STAMP)
+	$(BIN)/python -m simulator --landing-dir "$(CHURN_LANDING_DIR)" \
+		--truth-dir "$(CHURN_OUTPUTS_DIR)/ground_truth"
+
+run: $(MANIFEST) data
+	$(BIN)/python -m orchestration.run_once
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
+
+test: $(MANIFEST) lint
+	$(BIN)/pytest
+
+dev: $(MANIFEST)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+SIZE ?= demo
+bench: $(MANIFEST)
+	$(BIN)/python -m bench.run_pipeline --size $(SIZE)
+
+# Re-resolve the pinned versions from the ranges in pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
+
+clean:
+	rm -rf outputs/landing outputs/ground_truth outputs/runs outputs/latest outputs/models \
+		outputs/warehouse.duckdb* dbt_project/target dbt_project/logs

@@ -1,0 +1,12 @@
+{#- The day the pipeline scores as of: var('as_of_date') if set, else the day after
+    the newest usage event. Features are always computed from days before it. -#}
+{% macro as_of_date() -%}
+    {%- if var('as_of_date') -%}
+        cast('{{ var("as_of_date") }}' as date)
+    {%- else -%}
+        (
+            select cast({{ dbt.dateadd('day', 1, 'max(activity_date)') }} as date)
+            from {{ ref('fct_account_daily_usage') }}
+        )
+    {%- endif -%}
+{%- endmacro %}

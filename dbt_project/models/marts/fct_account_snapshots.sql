@@ -1,0 +1,135 @@
+-- Grain: one row per account per observation date (month starts, plus the as-of date
+-- used for scoring). Usage features come only from days strictly before the
+-- observation date; the label looks forward and is null where the horizon has not
+-- fully passed yet or the account was already in the act of cancelling.
+with as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
+daily as (
+    select * from {{ ref('fct_account_daily_usage') }}
+),
+
+history as (
+    select min(activity_date) as first_day from daily
+),
+
+candidate_dates as (
+    select distinct cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as observation_date
+    from daily
+    union
+    select as_of_date from as_of
+),
+
+observation_dates as (
+    select
+        d.observation_date,
+        d.observation_date = o.as_of_date as is_scoring_row
+    from candidate_dates as d
+    cross join as_of as o
+    cross join history as h
+    where
+        d.observation_date >= {{ dbt.dateadd('day', 120, 'h.first_day') }}
+        and d.observation_date <= o.as_of_date
+),
+
+observed_accounts as (
+    select
+        d.observation_date,
+        d.is_scoring_row,
+        a.account_id,
+        a.segment,
+        a.plan,
+        a.contract_term,
+        a.seats,
+        a.mrr,
+        a.signup_date,
+        c.churned_on
+    from observation_dates as d
+    inner join {{ ref('dim_accounts') }} as a
+        on
+            a.signup_date < d.observation_date
+            -- brand-new accounts are scored but too young to learn from
+            and (
+                d.is_scoring_row
+                or a.signup_date
+                <= {{ dbt.dateadd('day', -var('min_tenure_days'), 'd.observation_date') }}
+            )
+    left join {{ ref('int_accounts_churn_derived') }} as c on a.account_id = c.account_id
+    where c.churned_on is null or c.churned_on >= d.observation_date
+),
+
+usage_window as (
+    select
+        o.account_id,
+        o.observation_date,
+        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.logins else 0 end) as logins_30d,
+        sum(case when u.activity_date < {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.logins else 0 end) as logins_prior_90d,
+        count(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then 1 end) as active_days_30d,
+        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.core_actions else 0 end) as core_actions_30d,
+        sum(case when u.activity_date < {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.core_actions else 0 end) as core_actions_prior_90d,
+        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.session_minutes else 0 end) as session_minutes_30d,
+        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.active_users else 0 end) / 30.0 as avg_daily_active_users_30d,
+        max(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
+            then u.distinct_features end) as max_daily_features_30d,
+        max(u.activity_date) as last_activity_date
+    from observed_accounts as o
+    inner join daily as u
+        on
+            o.account_id = u.account_id
+            and u.activity_date >= {{ dbt.dateadd('day', -120, 'o.observation_date') }}
+            and u.activity_date < o.observation_date
+    group by o.account_id, o.observation_date
+)
+
+select
+    o.account_id,
+    o.observation_date,
+    o.is_scoring_row,
+    o.segment,
+    o.plan,
+    o.contract_term,
+    o.seats,
+    o.mrr,
+    {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} as tenure_days,
+    case
+        when o.contract_term = 'annual'
+            then 365 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 365
+        else 30 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 30
+    end as days_to_renewal,
+    coalesce(w.logins_30d, 0) as logins_30d,
+    coalesce(w.logins_prior_90d, 0) / 3.0 as logins_prior_90d_monthly,
+    (coalesce(w.logins_30d, 0) - w.logins_prior_90d / 3.0)
+    / nullif(w.logins_prior_90d / 3.0, 0) as login_trend,
+    coalesce(w.active_days_30d, 0) as active_days_30d,
+    coalesce(w.core_actions_30d, 0) as core_actions_30d,
+    (coalesce(w.core_actions_30d, 0) - w.core_actions_prior_90d / 3.0)
+    / nullif(w.core_actions_prior_90d / 3.0, 0) as core_action_trend,
+    coalesce(w.session_minutes_30d, 0) as session_minutes_30d,
+    coalesce(w.avg_daily_active_users_30d, 0) as avg_daily_active_users_30d,
+    coalesce(w.avg_daily_active_users_30d, 0) / nullif(o.seats, 0) as active_user_share_30d,
+    coalesce(w.max_daily_features_30d, 0) as max_daily_features_30d,
+    w.last_activity_date,
+    coalesce(
+        {{ dbt.datediff('w.last_activity_date', 'o.observation_date', 'day') }}, 121
+    ) as days_since_last_activity,
+    case
+        when {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }} > a.as_of_date
+            then null
+        when o.churned_on < {{ dbt.dateadd('day', var('lead_days'), 'o.observation_date') }}
+            then null
+        when o.churned_on < {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }}
+            then 1
+        else 0
+    end as churned_within_horizon
+from observed_accounts as o
+cross join as_of as a
+left join usage_window as w
+    on o.account_id = w.account_id and o.observation_date = w.observation_date

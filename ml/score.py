@@ -1,0 +1,68 @@
+"""Score every active account from tonight's snapshot rows and keep a history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ml.train import TrainedModel
+
+SCORES_TABLE = "ml.churn_scores"
+
+
+def risk_tier(probability: pd.Series, tiers: dict[str, float]) -> pd.Series:
+    return pd.Series(
+        np.select(
+            [probability >= tiers["high"], probability >= tiers["medium"]], ["high", "medium"], "low"
+        ),
+        index=probability.index,
+    )
+
+
+def score_accounts(
+    model: TrainedModel, snapshots: pd.DataFrame, tiers: dict[str, Any], model_version: str
+) -> pd.DataFrame:
+    """One row per account in tonight's snapshot: probability, tier, revenue at risk."""
+    rows = snapshots[snapshots["is_scoring_row"]]
+    if rows.empty:
+        raise ValueError("no scoring rows in the snapshots: is the as-of date's snapshot built?")
+    probability = pd.Series(model.pipeline.predict_proba(rows)[:, 1], index=rows.index)
+    if not np.isfinite(probability).all():
+        raise ValueError(f"{int((~np.isfinite(probability)).sum())} scores are NaN or infinite")
+    arr = rows["mrr"] * 12
+    return pd.DataFrame(
+        {
+            "account_id": rows["account_id"],
+            "as_of_date": pd.to_datetime(rows["observation_date"]).dt.date,
+            "churn_probability": probability.round(4),
+            "risk_tier": risk_tier(probability, tiers),
+            "arr": arr,
+            "revenue_at_risk": (probability * arr).round(2),
+            "model_version": model_version,
+        }
+    ).reset_index(drop=True)
+
+
+def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> None:
+    """Replace tonight's scores (re-running a night is idempotent), keep earlier nights."""
+    con.execute("create schema if not exists ml")
+    con.execute(
+        f"create table if not exists {SCORES_TABLE} (account_id varchar not null, "
+        "as_of_date date not null, churn_probability double not null, risk_tier varchar not null, "
+        "arr double, revenue_at_risk double, model_version varchar not null, "
+        "primary key (account_id, as_of_date))"
+    )
+    con.register("_tonight_scores", scores)
+    try:
+        con.execute("begin transaction")
+        con.execute(
+            f"delete from {SCORES_TABLE} where as_of_date in "
+            "(select distinct as_of_date from _tonight_scores)"
+        )
+        con.execute(f"insert into {SCORES_TABLE} by name select * from _tonight_scores")
+        con.execute("commit")
+    finally:
+        con.unregister("_tonight_scores")

@@ -1,0 +1,1 @@
+"""Dagster glue: assets, checks, resources, jobs and schedules. Logic lives elsewhere."""

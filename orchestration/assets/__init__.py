@@ -1,0 +1,1 @@
+"""Assets by group: ingest, warehouse (dbt), ml, outputs."""

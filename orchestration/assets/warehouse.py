@@ -1,0 +1,41 @@
+"""The dbt models as assets (group ``warehouse``); their dbt tests become asset checks."""
+
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import churn_dbt_project
+from orchestration.resources import PipelineResource
+
+
+class ChurnDbtTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "warehouse"
+
+
+def dbt_vars(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The pipeline-config values the dbt models read (dbt_project.yml holds the defaults)."""
+    model = config["model"]
+    return {
+        "event_roles": config["event_roles"],
+        "horizon_days": model["horizon_days"],
+        "lead_days": model["lead_days"],
+        "min_tenure_days": model["min_tenure_days"],
+    }
+
+
+@dbt_assets(
+    manifest=churn_dbt_project.manifest_path,
+    project=churn_dbt_project,
+    dagster_dbt_translator=ChurnDbtTranslator(),
+    pool="warehouse",
+)
+def warehouse_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource
+) -> Iterator[Any]:
+    args = ["build", "--vars", json.dumps(dbt_vars(pipeline.config()))]
+    yield from dbt.cli(args, context=context).stream()

@@ -1,0 +1,43 @@
+"""The one entry point Dagster loads (workspace.yaml, `dagster dev`, tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.model import churn_model, churn_scores
+from orchestration.assets.outputs import alert_list, churn_report, winback_list
+from orchestration.assets.warehouse import warehouse_dbt_models
+from orchestration.checks import asset_checks
+from orchestration.dbt_project import churn_dbt_project
+from orchestration.resources import PipelineResource, WarehouseResource
+from orchestration.schedules import build_nightly_schedule, nightly_refresh
+
+defs = dg.Definitions(
+    assets=[
+        *ingest_assets,
+        warehouse_dbt_models,
+        churn_model,
+        churn_scores,
+        alert_list,
+        winback_list,
+        churn_report,
+    ],
+    asset_checks=asset_checks,
+    jobs=[nightly_refresh],
+    schedules=[build_nightly_schedule()],
+    resources={
+        "warehouse": WarehouseResource(),
+        "pipeline": PipelineResource(),
+        "dbt": DbtCliResource(
+            project_dir=churn_dbt_project,
+            # the dbt next to this interpreter, so an un-activated venv still works
+            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        ),
+    },
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,11 @@
+"""The pipeline's one configuration and the locations it reads and writes.
+
+Defaults live in ``defaults.yaml`` beside this file (the numbers from DOMAIN.md).
+Users override them with their own YAML file named by ``CHURN_CONFIG``; it is
+deep-merged over the defaults so a one-line file changing one threshold works.
+"""
+
+from pipeline_config.loader import load_config
+from pipeline_config.paths import PipelinePaths, resolve_paths
+
+__all__ = ["PipelinePaths", "load_config", "resolve_paths"]

@@ -1,0 +1,58 @@
+"""Write output files so a reader never sees a half-written or dangerous file.
+
+- CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are
+  prefixed with a quote (CSV/formula injection).
+- Every file is written to a temp name and renamed into place.
+- Each run writes ``runs/<as_of>/``; ``latest/`` is then swapped to that run, so the
+  previous outputs stay published if a run fails before this point.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_csv_safely(frame: pd.DataFrame, path: Path) -> Path:
+    text_columns = frame.select_dtypes(include=["object", "string"]).columns
+    safe = frame.copy()
+    for column in text_columns:
+        safe[column] = safe[column].map(neutralise_formula)
+    return write_text_atomically(path, safe.to_csv(index=False))
+
+
+def publish_latest(run_dir: Path, latest_dir: Path) -> Path:
+    """Replace ``latest_dir`` with a copy of ``run_dir`` via a rename (near-atomic swap)."""
+    staging = latest_dir.with_name(f".{latest_dir.name}.new")
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(run_dir, staging)
+    if latest_dir.exists():
+        retired = latest_dir.with_name(f".{latest_dir.name}.old")
+        if retired.exists():
+            shutil.rmtree(retired)
+        os.replace(latest_dir, retired)
+        os.replace(staging, latest_dir)
+        shutil.rmtree(retired)
+    else:
+        os.replace(staging, latest_dir)
+    return latest_dir
