@@ -54,7 +54,9 @@ class SuiteOutcome:
         if self.success:
             return f"{self.table}: all {self.evaluated} expectations of suite {self.suite} passed"
         lines = "; ".join(f.describe() for f in self.failures)
-        return f"{self.table}: {len(self.failures)} of {self.evaluated} expectations failed: {lines}"
+        return (
+            f"{self.table}: {len(self.failures)} of {self.evaluated} expectations failed: {lines}"
+        )
 
 
 def load_suite_spec(name: str) -> dict[str, Any]:

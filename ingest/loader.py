@@ -67,7 +67,9 @@ def _checksum(fs: fsspec.AbstractFileSystem, path: str) -> str:
     return digest.hexdigest()
 
 
-def _list_files(landing: str, contract: SourceContract) -> tuple[fsspec.AbstractFileSystem, list[str]]:
+def _list_files(
+    landing: str, contract: SourceContract
+) -> tuple[fsspec.AbstractFileSystem, list[str]]:
     fs, root = fsspec.core.url_to_fs(landing.rstrip("/") + "/" + contract.folder)
     if not fs.exists(root):
         return fs, []
@@ -123,9 +125,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> Non
     rules = []
     for c in contract.columns:
         if c.required:
-            rules.append(
-                f"when {c.name} is null then 'null_required' || '|{c.name} is empty'"
-            )
+            rules.append(f"when {c.name} is null then 'null_required' || '|{c.name} is empty'")
         rules.append(
             f"when {c.name} is not null and try_cast({c.name} as {c.sql_type}) is null "
             f"then 'bad_type' || '|{c.name}=' || cast({c.name} as varchar) || ' is not {c.sql_type}'"
@@ -138,7 +138,11 @@ def _check_rows(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> Non
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, path: str, checksum: str, contract: SourceContract, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    checksum: str,
+    contract: SourceContract,
+    now: datetime,
 ) -> FileLoad:
     rows_read = _stage_file(con, path, contract)
     _check_rows(con, contract)
@@ -154,7 +158,9 @@ def _load_file(
         "join _incoming i using (_source_row) where c._violation is not null",
         [contract.name, path, now],
     )
-    quarantined = con.execute("select count(*) from _checked where _violation is not null").fetchone()[0]
+    quarantined = con.execute(
+        "select count(*) from _checked where _violation is not null"
+    ).fetchone()[0]
     return FileLoad(path, "loaded", rows_read, rows_read - quarantined, quarantined)
 
 

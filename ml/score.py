@@ -16,7 +16,9 @@ SCORES_TABLE = "ml.churn_scores"
 def risk_tier(probability: pd.Series, tiers: dict[str, float]) -> pd.Series:
     return pd.Series(
         np.select(
-            [probability >= tiers["high"], probability >= tiers["medium"]], ["high", "medium"], "low"
+            [probability >= tiers["high"], probability >= tiers["medium"]],
+            ["high", "medium"],
+            "low",
         ),
         index=probability.index,
     )

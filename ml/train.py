@@ -42,7 +42,11 @@ class TrainedModel:
 def build_pipeline(numeric: list[str], categorical: list[str], random_state: int) -> Pipeline:
     encode = ColumnTransformer(
         [
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
             ("numeric", "passthrough", numeric),
         ]
     )

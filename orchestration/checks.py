@@ -2,7 +2,6 @@
 downstream assets in the same run are not materialised, and the failure's metadata
 names the table, the rule, the failing count and a sample."""
 
-
 import dagster as dg
 
 from expectations.check_result import to_asset_check_result
@@ -35,7 +34,9 @@ def raw_subscriptions_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult
     """Great Expectations suite raw_subscriptions, including every account being known."""
     with warehouse.connect(read_only=True) as con:
         frame = con.execute("select * from raw.subscriptions").df()
-        known = [r[0] for r in con.execute("select distinct account_id from raw.accounts").fetchall()]
+        known = [
+            r[0] for r in con.execute("select distinct account_id from raw.accounts").fetchall()
+        ]
     outcome = run_suite(
         frame, "raw_subscriptions", "raw.subscriptions", {"known_account_ids": known}
     )
@@ -116,9 +117,7 @@ def scores_not_degenerate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     passed = rows > 0 and invalid == 0 and distinct > 1 and spread > 0
     return dg.AssetCheckResult(
         passed=passed,
-        description=(
-            f"{rows} scores, {invalid} outside [0, 1] or NaN, {distinct} distinct values"
-        ),
+        description=(f"{rows} scores, {invalid} outside [0, 1] or NaN, {distinct} distinct values"),
         metadata={
             "table": SCORES_TABLE,
             "rows": rows,

@@ -5,7 +5,6 @@ so the code server never opens the warehouse (that would hold DuckDB's file lock
 and tests can point a run at a temporary folder with environment variables alone.
 """
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -12,24 +12,25 @@ from pipeline_config import resolve_paths
 
 def main() -> int:
     instance = dg.DagsterInstance.get()  # $DAGSTER_HOME: the run shows up in the UI
-    result = defs.get_job_def("nightly_refresh").execute_in_process(
+    result = defs.resolve_job_def("nightly_refresh").execute_in_process(
         instance=instance, raise_on_error=False
     )
     paths = resolve_paths()
-    failed_checks = [
-        e.asset_check_evaluation_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and not e.asset_check_evaluation_data.passed
-    ]
+    failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
     for check in failed_checks:
-        print(f"FAILED CHECK {check.asset_key.to_user_string()}:{check.check_name}: {check.description}")
+        print(
+            f"FAILED CHECK {check.asset_key.to_user_string()}:{check.check_name}: {check.description}"
+        )
     if not result.success:
-        print(f"Run {result.run_id} failed; published outputs in {paths.latest} were left as they were.")
+        print(
+            f"Run {result.run_id} failed; published outputs in {paths.latest} were left as they were."
+        )
         return 1
     print(f"Run {result.run_id} succeeded.")
     print(f"  warehouse      {paths.warehouse}")
-    print(f"  alert list     {paths.latest / 'alerts.csv'} (per CSM: {paths.latest / 'alerts_by_csm'})")
+    print(
+        f"  alert list     {paths.latest / 'alerts.csv'} (per CSM: {paths.latest / 'alerts_by_csm'})"
+    )
     print(f"  win-back list  {paths.latest / 'winback.csv'}")
     print(f"  HTML page      {paths.latest / 'alerts.html'}")
     print(f"  models         {paths.models}")

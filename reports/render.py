@@ -14,9 +14,7 @@ _ENV = Environment(
 )
 
 
-def render_alert_page(
-    alerts: pd.DataFrame, winback: pd.DataFrame, summary: dict[str, Any]
-) -> str:
+def render_alert_page(alerts: pd.DataFrame, winback: pd.DataFrame, summary: dict[str, Any]) -> str:
     template = _ENV.get_template("alerts.html.j2")
     return template.render(
         alerts=alerts.to_dict(orient="records"),

@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Generate the demo SaaS exports.")
     parser.add_argument("--accounts", type=int, default=defaults["accounts"])
     parser.add_argument("--months", type=int, default=defaults["months"])
-    parser.add_argument("--as-of", type=date.fromisoformat, default=date.fromisoformat(defaults["as_of"]))
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, default=date.fromisoformat(defaults["as_of"])
+    )
     parser.add_argument("--seed", type=int, default=defaults["seed"])
     parser.add_argument("--landing-dir", type=Path, default=Path(paths.landing))
     parser.add_argument("--truth-dir", type=Path, default=paths.outputs / "ground_truth")

@@ -75,7 +75,9 @@ def _accounts(spec: DemoSpec, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "account_id": ids,
-            "company_name": [f"{a} {b} Ltd" for a, b in zip(rng.choice(LAST_NAMES, n), ids)],
+            "company_name": [
+                f"{a} {b} Ltd" for a, b in zip(rng.choice(LAST_NAMES, n), ids, strict=True)
+            ],
             "segment": segment,
             "plan": plan,
             "contract_term": np.where(annual, "annual", "monthly"),
@@ -83,8 +85,10 @@ def _accounts(spec: DemoSpec, rng: np.random.Generator) -> pd.DataFrame:
             "mrr": np.round(seats * np.array([MRR_PER_SEAT[s] for s in segment]), 2),
             "signup_date": signup.date,
             "csm_owner": rng.choice(CSMS, n),
-            "contact_name": [f"{a} {b}" for a, b in zip(first, last)],
-            "contact_email": [f"{a}.{b}@{i.lower()}.example" for a, b, i in zip(first, last, ids)],
+            "contact_name": [f"{a} {b}" for a, b in zip(first, last, strict=True)],
+            "contact_email": [
+                f"{a}.{b}@{i.lower()}.example" for a, b, i in zip(first, last, ids, strict=True)
+            ],
             "country": [COUNTRIES[c][0] for c in country],
             "timezone": [COUNTRIES[c][1] for c in country],
         }
@@ -219,9 +223,7 @@ def _month_events(
     feature_name = np.where(event_type == "feature_use", np.array(FEATURES)[feature_idx], None)
 
     account_ids = pa.array(accounts["account_id"].to_numpy()[acc_idx])
-    user_ids = pc.binary_join_element_wise(
-        account_ids, pa.array(user_no).cast(pa.string()), "-u"
-    )
+    user_ids = pc.binary_join_element_wise(account_ids, pa.array(user_no).cast(pa.string()), "-u")
     order = np.argsort(occurred_at, kind="stable")
     table = pa.table(
         {

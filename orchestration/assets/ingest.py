@@ -1,6 +1,5 @@
 """Ingest assets: one per source, loading new landing-zone files into ``raw.<source>``."""
 
-
 import dagster as dg
 
 from ingest import SOURCES, SourceContract, load_new_files

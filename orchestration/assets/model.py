@@ -1,6 +1,5 @@
 """Model assets (group ``ml``): train + backtest the churn model, then score accounts."""
 
-
 import hashlib
 
 import dagster as dg
@@ -23,9 +22,7 @@ def _fingerprint(frame: pd.DataFrame) -> str:
 
 
 @dg.asset(group_name="ml", deps=[SNAPSHOTS], kinds={"scikitlearn"})
-def churn_model(
-    warehouse: WarehouseResource, pipeline: PipelineResource
-) -> dg.MaterializeResult:
+def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
     """Gradient-boosting churn model, calibrated, backtested on the newest months."""
     config = pipeline.config()
     with warehouse.connect(read_only=True) as con:
@@ -45,9 +42,7 @@ def churn_model(
 
 
 @dg.asset(group_name="ml", deps=[churn_model, SNAPSHOTS], kinds={"duckdb"}, pool="warehouse")
-def churn_scores(
-    warehouse: WarehouseResource, pipeline: PipelineResource
-) -> dg.MaterializeResult:
+def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
     """Tonight's churn probability, risk tier and revenue at risk per active account
     (table ``ml.churn_scores``, history kept per as-of date)."""
     config = pipeline.config()

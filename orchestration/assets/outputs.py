@@ -5,7 +5,6 @@ last and only then publishes that folder as ``outputs/latest/``, so a failed run
 yesterday's published files in place.
 """
 
-
 import re
 from pathlib import Path
 
@@ -66,7 +65,9 @@ def winback_list(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
     with warehouse.connect(read_only=True) as con:
         accounts = con.execute("select * from marts.dim_accounts").df()
     winback = build_winback(accounts, pipeline.config()["winback"])
-    path = write_csv_safely(winback, _run_dir(pipeline, accounts["as_of_date"].iloc[0]) / "winback.csv")
+    path = write_csv_safely(
+        winback, _run_dir(pipeline, accounts["as_of_date"].iloc[0]) / "winback.csv"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
@@ -95,7 +96,9 @@ def churn_report(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
         "by_severity": summarise(alerts),
         "revenue_at_risk": float(alerts["revenue_at_risk"].sum()),
     }
-    page = write_text_atomically(run_dir / "alerts.html", render_alert_page(alerts, winback, summary))
+    page = write_text_atomically(
+        run_dir / "alerts.html", render_alert_page(alerts, winback, summary)
+    )
     latest = publish_latest(run_dir, pipeline.paths().latest)
     return dg.MaterializeResult(
         metadata={

@@ -1,6 +1,5 @@
 """The dbt models as assets (group ``warehouse``); their dbt tests become asset checks."""
 
-
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any

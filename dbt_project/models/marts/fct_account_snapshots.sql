@@ -60,32 +60,27 @@ observed_accounts as (
 ),
 
 usage_window as (
+    {%- set last_30 = "u.activity_date >= " ~ dbt.dateadd('day', -30, 'o.observation_date') %}
     select
         o.account_id,
         o.observation_date,
-        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.logins else 0 end) as logins_30d,
-        sum(case when u.activity_date < {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.logins else 0 end) as logins_prior_90d,
-        count(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then 1 end) as active_days_30d,
-        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.core_actions else 0 end) as core_actions_30d,
-        sum(case when u.activity_date < {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.core_actions else 0 end) as core_actions_prior_90d,
-        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.session_minutes else 0 end) as session_minutes_30d,
-        sum(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.active_users else 0 end) / 30.0 as avg_daily_active_users_30d,
-        max(case when u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            then u.distinct_features end) as max_daily_features_30d,
+        coalesce(sum(u.logins) filter (where {{ last_30 }}), 0) as logins_30d,
+        coalesce(sum(u.logins) filter (where not {{ last_30 }}), 0) as logins_prior_90d,
+        count(*) filter (where {{ last_30 }}) as active_days_30d,
+        coalesce(sum(u.core_actions) filter (where {{ last_30 }}), 0) as core_actions_30d,
+        coalesce(sum(u.core_actions) filter (where not {{ last_30 }}), 0)
+            as core_actions_prior_90d,
+        coalesce(sum(u.session_minutes) filter (where {{ last_30 }}), 0) as session_minutes_30d,
+        coalesce(sum(u.active_users) filter (where {{ last_30 }}), 0) / 30.0
+            as avg_daily_active_users_30d,
+        max(u.distinct_features) filter (where {{ last_30 }}) as max_daily_features_30d,
         max(u.activity_date) as last_activity_date
     from observed_accounts as o
     inner join daily as u
         on
             o.account_id = u.account_id
             and u.activity_date >= {{ dbt.dateadd('day', -120, 'o.observation_date') }}
-            and u.activity_date < o.observation_date
+            and o.observation_date > u.activity_date
     group by o.account_id, o.observation_date
 )
 

@@ -1,0 +1,101 @@
+"""The Dagster definitions: pinned so that renames are deliberate."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+EXPECTED_ASSET_KEYS = [
+    "alert_list",
+    "churn_model",
+    "churn_report",
+    "churn_scores",
+    "intermediate/int_accounts_churn_derived",
+    "marts/dim_accounts",
+    "marts/fct_account_daily_usage",
+    "marts/fct_account_snapshots",
+    "raw/accounts",
+    "raw/subscriptions",
+    "raw/usage_events",
+    "staging/stg_billing__subscriptions",
+    "staging/stg_crm__accounts",
+    "staging/stg_product__usage_events",
+    "winback_list",
+]
+EXPECTED_GROUPS = {
+    "raw": "ingest",
+    "staging": "warehouse",
+    "intermediate": "warehouse",
+    "marts": "warehouse",
+    "churn_model": "ml",
+    "churn_scores": "ml",
+    "alert_list": "outputs",
+    "winback_list": "outputs",
+    "churn_report": "outputs",
+}
+EXPECTED_BLOCKING_CHECKS = {
+    "raw/accounts:raw_accounts_suite",
+    "raw/subscriptions:raw_subscriptions_suite",
+    "raw/accounts:rows_reconcile",
+    "raw/subscriptions:rows_reconcile",
+    "raw/usage_events:rows_reconcile",
+    "churn_model:backtest_above_floor",
+    "churn_scores:scores_not_degenerate",
+}
+
+
+def _check_names(defs) -> set[str]:
+    graph = defs.resolve_asset_graph()
+    return {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
+
+
+def test_definitions_load_with_the_pinned_asset_keys(defs):
+    keys = sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
+    assert keys == EXPECTED_ASSET_KEYS
+
+
+def test_every_asset_sits_in_its_named_group(defs):
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        group = graph.get(key).group_name
+        assert group == EXPECTED_GROUPS[key.path[0]], key.to_user_string()
+
+
+def test_the_nightly_job_and_schedule_are_pinned(defs):
+    assert sorted(
+        job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")
+    ) == ["nightly_refresh"]
+    schedule = defs.resolve_schedule_def("nightly_refresh_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.job_name == "nightly_refresh"
+
+
+def test_the_schedule_time_comes_from_the_config(tmp_path, monkeypatch):
+    from orchestration.schedules import build_nightly_schedule
+
+    config = tmp_path / "pipeline.yaml"
+    config.write_text('schedule:\n  nightly_cron: "30 4 * * *"\n  timezone: "Europe/Berlin"\n')
+    monkeypatch.setenv("CHURN_CONFIG", str(config))
+    schedule = build_nightly_schedule()
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 4 * * *", "Europe/Berlin")
+
+
+def test_quality_gates_are_blocking_checks_and_dbt_tests_are_checks(defs):
+    names = _check_names(defs)
+    assert names >= EXPECTED_BLOCKING_CHECKS
+    graph = defs.resolve_asset_graph()
+    blocking = {
+        f"{k.asset_key.to_user_string()}:{k.name}"
+        for k in graph.asset_check_keys
+        if graph.get_check_spec(k).blocking
+    }
+    assert blocking >= EXPECTED_BLOCKING_CHECKS
+    dbt_checks = {n for n in names if n.startswith(("staging/", "marts/", "intermediate/"))}
+    assert "marts/fct_account_snapshots:assert_snapshot_features_precede_observation" in dbt_checks
+    assert len(dbt_checks) >= 20
+
+
+def test_dbt_sources_are_the_ingest_assets(defs):
+    graph = defs.resolve_asset_graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_product__usage_events"]))
+    assert dg.AssetKey(["raw", "usage_events"]) in staging.parent_keys
