@@ -2,7 +2,7 @@
 #   make run    generate demo data and materialise the whole asset graph once
 #   make test   lint (ruff, sqlfluff) + pytest  (.ci/run calls exactly this)
 #   make dev    Dagster UI on http://127.0.0.1:3000
-#   make bench  benchmark the pipeline phases (SIZE=demo|small|... see bench/README.md)
+#   make bench  benchmark the pipeline phases (SIZE=tiny|demo|large, see bench/README.md)
 
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -140,7 +140,6 @@ def _check_rows(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> Non
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     path: str,
-    checksum: str,
     contract: SourceContract,
     now: datetime,
 ) -> FileLoad:
@@ -210,7 +209,7 @@ def load_new_files(
             continue
         con.execute("begin transaction")
         try:
-            load = _load_file(con, path, checksum, contract, now)
+            load = _load_file(con, path, contract, now)
             if load.rows_read and load.rows_quarantined / load.rows_read > max_reject_rate:
                 raise ContractViolation(
                     f"{path}: {load.rows_quarantined} of {load.rows_read} rows broke the "

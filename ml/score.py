@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from ml.train import TrainedModel
+if TYPE_CHECKING:  # scoring callers should not pay scikit-learn's import for a hint
+    from ml.train import TrainedModel
 
 SCORES_TABLE = "ml.churn_scores"
 

@@ -1,0 +1,1 @@
+"""Benchmark of the whole pipeline, phase by phase (see bench/README.md)."""

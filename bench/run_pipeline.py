@@ -1,0 +1,412 @@
+"""Benchmark the pipeline on generated data: wall time and peak memory per phase.
+
+``python -m bench.run_pipeline --size demo`` generates a dataset in a fresh work
+folder and runs generate -> ingest -> dbt -> train -> score -> render, each phase in
+its own child process. A phase's peak RSS is its child's ``ru_maxrss`` from
+``os.wait4``, so no phase inherits the memory high-water mark of an earlier one (only
+the launcher's, which is why the launcher itself stays small: see ``dbt_command``).
+
+The same module is the child: ``--phase NAME`` runs one phase through the project's
+library functions (the calls the Dagster assets make) and writes what it counted to
+``<workdir>/bench_results/<phase>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# name -> (accounts, months). tiny has 9 months because fewer cannot train with the
+# default config: snapshots start 120 days into the history, labels need 60 days of
+# horizon after them, and the backtest needs more than test_months (3) labelled months.
+SIZES: dict[str, tuple[int, int]] = {
+    "tiny": (150, 9),
+    "demo": (2000, 18),
+    "large": (10000, 18),
+}
+PHASES = ("generate", "ingest", "dbt", "train", "score", "render")
+RESULTS_DIR = "bench_results"
+MODEL_FINGERPRINT = "bench"  # the model card's data_fingerprint; benchmarks don't need one
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    phase: str
+    wall_s: float
+    peak_rss_mb: float
+
+
+# --- the phases (each runs in its own child process) --------------------------------
+
+
+def _write_result(workdir: Path, phase: str, counts: dict[str, Any]) -> None:
+    """Hand counts back to the parent through a file: the child's stdout goes to its log."""
+    folder = workdir / RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{phase}.json").write_text(json.dumps(counts, default=str))
+
+
+def _read_result(workdir: Path, phase: str) -> dict[str, Any]:
+    return json.loads((workdir / RESULTS_DIR / f"{phase}.json").read_text())
+
+
+def phase_generate(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+    """The simulator, with as-of date and seed from the config as ``python -m simulator``."""
+    from pipeline_config import load_config, resolve_paths
+    from simulator.demo import DemoSpec, generate_demo
+
+    defaults = load_config()["simulator"]
+    spec = DemoSpec(
+        accounts=accounts,
+        months=months,
+        as_of=date.fromisoformat(defaults["as_of"]),
+        seed=defaults["seed"],
+    )
+    paths = resolve_paths()
+    return generate_demo(spec, Path(paths.landing), paths.outputs / "ground_truth")
+
+
+def phase_ingest(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+    """Every source's landing files into raw.*, as the ingest assets load them."""
+    import duckdb
+
+    from ingest import SOURCES, load_new_files
+    from pipeline_config import load_config, resolve_paths
+
+    max_reject_rate = load_config()["ingest"]["max_reject_rate"]
+    paths = resolve_paths()
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        loads = {
+            name: load_new_files(con, contract, paths.landing, max_reject_rate)
+            for name, contract in SOURCES.items()
+        }
+    finally:
+        con.close()
+    return {name: sum(f.rows_loaded for f in files) for name, files in loads.items()}
+
+
+def phase_train(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+    """Train + backtest + save, the calls of the ``churn_model`` asset."""
+    import duckdb
+
+    from ml.artifacts import save_model
+    from ml.features import read_snapshots
+    from ml.train import train_churn_model
+    from pipeline_config import load_config, resolve_paths
+
+    paths = resolve_paths()
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        snapshots = read_snapshots(con)
+    finally:
+        con.close()
+    model = train_churn_model(snapshots, load_config()["model"])
+    save_model(model, paths.models, MODEL_FINGERPRINT)
+    return {"snapshot_rows": len(snapshots), "training_rows": model.rows, **model.metrics}
+
+
+def phase_score(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+    """Load the saved model and score tonight's accounts, as the ``churn_scores`` asset."""
+    import duckdb
+
+    from ml.artifacts import load_model
+    from ml.features import read_snapshots
+    from ml.score import score_accounts, write_scores
+    from pipeline_config import load_config, resolve_paths
+
+    paths = resolve_paths()
+    model, card = load_model(paths.models)
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        snapshots = read_snapshots(con)
+        scores = score_accounts(model, snapshots, load_config()["risk_tiers"], card["version"])
+        write_scores(con, scores)
+    finally:
+        con.close()
+    return {"scored_accounts": len(scores)}
+
+
+def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+    """Alert list, win-back list, HTML page and publish: the three output assets in order.
+
+    The queries are copied from orchestration/assets/outputs.py (they live inline in the
+    assets); importing the assets would load Dagster and measure it instead of the work.
+    """
+    import duckdb
+    import pandas as pd
+
+    from ml.score import SCORES_TABLE
+    from pipeline_config import load_config, resolve_paths
+    from reports.alerts import build_alerts, summarise
+    from reports.publish import publish_latest, write_csv_safely, write_text_atomically
+    from reports.render import render_alert_page
+    from reports.winback import build_winback
+
+    config, paths = load_config(), resolve_paths()
+    latest_scores = f"(select max(as_of_date) from {SCORES_TABLE})"
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        scores = con.execute(
+            f"select * from {SCORES_TABLE} where as_of_date = {latest_scores}"
+        ).df()
+        snapshots = con.execute(
+            "select * from marts.fct_account_snapshots where is_scoring_row"
+        ).df()
+        accounts = con.execute("select * from marts.dim_accounts").df()
+        as_of, version, scored = con.execute(
+            f"select as_of_date, any_value(model_version), count(*) from {SCORES_TABLE} "
+            f"where as_of_date = {latest_scores} group by as_of_date"
+        ).fetchone()
+    finally:
+        con.close()
+
+    # alert_list
+    alerts = build_alerts(scores, snapshots, accounts, config["alerts"])
+    run_dir = paths.runs / pd.Timestamp(scores["as_of_date"].iloc[0]).date().isoformat()
+    write_csv_safely(alerts, run_dir / "alerts.csv")
+    for owner, own_alerts in alerts.groupby("csm_owner"):
+        write_csv_safely(own_alerts, run_dir / "alerts_by_csm" / f"{_slug(owner)}.csv")
+    # winback_list
+    winback = build_winback(accounts, config["winback"])
+    write_csv_safely(winback, run_dir / "winback.csv")
+    # churn_report (reads the published CSVs back, as the asset does)
+    alerts = pd.read_csv(run_dir / "alerts.csv", dtype={"account_id": str})
+    winback = pd.read_csv(run_dir / "winback.csv", dtype={"account_id": str})
+    summary = {
+        "as_of_date": str(as_of),
+        "model_version": version,
+        "scored_accounts": scored,
+        "by_severity": summarise(alerts),
+        "revenue_at_risk": float(alerts["revenue_at_risk"].sum()),
+    }
+    page = render_alert_page(alerts, winback, summary)
+    write_text_atomically(run_dir / "alerts.html", page)
+    publish_latest(run_dir, paths.latest)
+    return {"alerts": len(alerts), "winback_candidates": len(winback), "html_bytes": len(page)}
+
+
+def _slug(name: str) -> str:
+    """The per-CSM file name; the asset's helper is private to a Dagster module."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unassigned"
+
+
+PYTHON_PHASES: dict[str, Callable[[Path, int, int], dict[str, Any]]] = {
+    "generate": phase_generate,
+    "ingest": phase_ingest,
+    "train": phase_train,
+    "score": phase_score,
+    "render": phase_render,
+}
+
+
+# --- the parent: run each phase as a child and measure it -----------------------------
+
+
+def child_env(workdir: Path) -> dict[str, str]:
+    """Point every location at the work folder and switch telemetry off."""
+    env = dict(os.environ)
+    env.update(
+        CHURN_WAREHOUSE_PATH=str(workdir / "warehouse.duckdb"),
+        CHURN_LANDING_DIR=str(workdir / "landing"),
+        CHURN_OUTPUTS_DIR=str(workdir / "outputs"),
+        DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DAGSTER_DISABLE_TELEMETRY="1",
+        GX_ANALYTICS_ENABLED="false",
+    )
+    return env
+
+
+def print_dbt_vars() -> None:
+    """Print the vars Dagster passes to ``dbt build``; run in a throwaway child (see below).
+
+    dbt_vars lives in the Dagster asset module, whose import loads Dagster and the dbt
+    manifest (``make bench`` builds it first).
+    """
+    from orchestration.assets.warehouse import dbt_vars
+    from pipeline_config import load_config
+
+    print(json.dumps(dbt_vars(load_config())))
+
+
+def dbt_command(workdir: Path, env: dict[str, str]) -> list[str]:
+    """``dbt build`` with the configured vars; target/ and logs go to the work folder.
+
+    The vars come from a separate child so the parent never imports Dagster: on Linux a
+    child's ru_maxrss starts at its parent's RSS at fork time (exec carries the
+    high-water mark over), so a fat parent would raise every later phase's figure.
+    """
+    code = "from bench.run_pipeline import print_dbt_vars; print_dbt_vars()"
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    dbt_vars = done.stdout.decode().strip()
+    return [
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "--vars",
+        dbt_vars,
+        "--target-path",
+        str(workdir / "dbt_target"),
+        "--log-path",
+        str(workdir / "dbt_logs"),
+    ]
+
+
+def measure(
+    name: str, command: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> PhaseResult:
+    """Run one child and reap it with wait4, which returns that child's own peak RSS.
+
+    Output goes to a log file, not a pipe, so the child can never block on a full pipe
+    while the parent waits.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped already: stop Popen waiting
+    if proc.returncode != 0:
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-40:])
+        sys.exit(f"phase {name} failed (exit {proc.returncode}); last lines of {log}:\n{tail}")
+    return PhaseResult(name, round(wall, 2), round(usage.ru_maxrss / 1024, 1))  # KiB on Linux
+
+
+def run_phases(workdir: Path, accounts: int, months: int) -> list[PhaseResult]:
+    """All phases in pipeline order; stops at the first failing phase."""
+    env = child_env(workdir)
+    results = []
+    for name in PHASES:
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        if name == "dbt":
+            command, cwd = dbt_command(workdir, env), DBT_PROJECT_DIR
+        else:
+            command = [sys.executable, "-m", "bench.run_pipeline", "--phase", name]
+            command += ["--workdir", str(workdir), "--accounts", str(accounts)]
+            command += ["--months", str(months)]
+            cwd = REPO_ROOT
+        results.append(measure(name, command, cwd, env, workdir / "bench_logs" / f"{name}.log"))
+    return results
+
+
+def machine() -> dict[str, Any]:
+    """CPU count (as nproc sees it), CPU model and total RAM, from /proc on Linux."""
+    cpu_model = platform.processor() or platform.machine()
+    ram_gb = float("nan")
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024**2, 1)  # kB -> GiB
+                break
+    except OSError:
+        pass
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu_model, "ram_gb": ram_gb}
+
+
+def report(results: list[PhaseResult], info: dict[str, Any]) -> str:
+    """A markdown table per phase plus one summary line."""
+    total_wall = round(sum(r.wall_s for r in results), 2)
+    max_rss = max(r.peak_rss_mb for r in results)
+    lines = ["| phase | wall s | peak RSS MB |", "|---|---:|---:|"]
+    lines += [f"| {r.phase} | {r.wall_s:.2f} | {r.peak_rss_mb:.1f} |" for r in results]
+    lines.append(f"| **total** | **{total_wall:.2f}** | **{max_rss:.1f}** (max) |")
+    m = info["machine"]
+    lines.append("")
+    lines.append(
+        f"events: {info['events']:,} · accounts: {info['accounts']:,} · months: {info['months']}"
+        f" · machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GiB RAM"
+        f" · total wall: {total_wall:.2f} s · max peak RSS: {max_rss:.1f} MB"
+        f" (launcher {info['launcher_rss_mb']:.1f} MB)"
+    )
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="demo")
+    parser.add_argument("--accounts", type=_positive, help="override the size's account count")
+    parser.add_argument("--months", type=_positive, help="override the size's months of history")
+    parser.add_argument("--workdir", type=Path, help="default: a fresh temporary folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--phase", choices=sorted(PYTHON_PHASES), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    default_accounts, default_months = SIZES[args.size]
+    accounts = args.accounts if args.accounts is not None else default_accounts
+    months = args.months if args.months is not None else default_months
+    if args.phase:  # a child: run one phase, hand its counts back, exit
+        workdir = args.workdir.resolve()
+        _write_result(workdir, args.phase, PYTHON_PHASES[args.phase](workdir, accounts, months))
+        return
+
+    if args.workdir and args.workdir.exists() and any(args.workdir.iterdir()):
+        sys.exit(f"{args.workdir} is not empty: the benchmark needs a fresh folder")
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="churn-bench-"))).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    finished = False
+    try:
+        results = run_phases(workdir, accounts, months)
+        counts = {phase: _read_result(workdir, phase) for phase in PYTHON_PHASES}
+        finished = True
+    finally:  # a failed run's folder is kept: its logs are the evidence
+        if finished and args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"[bench] work folder kept: {workdir}", file=sys.stderr)
+    info = {
+        "date": date.today().isoformat(),
+        "size": args.size,
+        "accounts": accounts,
+        "months": months,
+        "events": counts["generate"]["events"],
+        "machine": machine(),
+        # every child's peak RSS is at least this (see dbt_command)
+        "launcher_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(report(results, info))
+    if args.json:
+        payload = {
+            **info,
+            "phases": [asdict(r) for r in results],
+            "total_wall_s": round(sum(r.wall_s for r in results), 2),
+            "max_peak_rss_mb": max(r.peak_rss_mb for r in results),
+            "counts": counts,
+        }
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
