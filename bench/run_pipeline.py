@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import subprocess
@@ -150,13 +149,12 @@ def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     assets); importing the assets would load Dagster and measure it instead of the work.
     """
     import duckdb
-    import pandas as pd
 
     from ml.score import SCORES_TABLE
     from pipeline_config import load_config, resolve_paths
-    from reports.alerts import build_alerts, summarise
-    from reports.publish import publish_latest, write_csv_safely, write_text_atomically
-    from reports.render import render_alert_page
+    from reports.alerts import build_alerts
+    from reports.publish import publish_latest, write_csv_safely
+    from reports.run_files import run_dir_for, write_alert_files, write_report_page
     from reports.winback import build_winback
 
     config, paths = load_config(), resolve_paths()
@@ -177,34 +175,16 @@ def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     finally:
         con.close()
 
-    # alert_list
-    alerts = build_alerts(scores, snapshots, accounts, config["alerts"])
-    run_dir = paths.runs / pd.Timestamp(scores["as_of_date"].iloc[0]).date().isoformat()
-    write_csv_safely(alerts, run_dir / "alerts.csv")
-    for owner, own_alerts in alerts.groupby("csm_owner"):
-        write_csv_safely(own_alerts, run_dir / "alerts_by_csm" / f"{_slug(owner)}.csv")
-    # winback_list
-    winback = build_winback(accounts, config["winback"])
-    write_csv_safely(winback, run_dir / "winback.csv")
-    # churn_report (reads the published CSVs back, as the asset does)
-    alerts = pd.read_csv(run_dir / "alerts.csv", dtype={"account_id": str})
-    winback = pd.read_csv(run_dir / "winback.csv", dtype={"account_id": str})
-    summary = {
-        "as_of_date": str(as_of),
-        "model_version": version,
-        "scored_accounts": scored,
-        "by_severity": summarise(alerts),
-        "revenue_at_risk": float(alerts["revenue_at_risk"].sum()),
-    }
-    page = render_alert_page(alerts, winback, summary)
-    write_text_atomically(run_dir / "alerts.html", page)
+    run_dir = run_dir_for(paths.runs, scores["as_of_date"].iloc[0])
+    write_alert_files(build_alerts(scores, snapshots, accounts, config["alerts"]), run_dir)
+    write_csv_safely(build_winback(accounts, config["winback"]), run_dir / "winback.csv")
+    page, alerts, winback = write_report_page(run_dir, as_of, version, scored)
     publish_latest(run_dir, paths.latest)
-    return {"alerts": len(alerts), "winback_candidates": len(winback), "html_bytes": len(page)}
-
-
-def _slug(name: str) -> str:
-    """The per-CSM file name; the asset's helper is private to a Dagster module."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unassigned"
+    return {
+        "alerts": len(alerts),
+        "winback_candidates": len(winback),
+        "html_bytes": page.stat().st_size,
+    }
 
 
 PYTHON_PHASES: dict[str, Callable[[Path, int, int], dict[str, Any]]] = {

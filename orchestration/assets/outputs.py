@@ -5,11 +5,7 @@ last and only then publishes that folder as ``outputs/latest/``, so a failed run
 yesterday's published files in place.
 """
 
-import re
-from pathlib import Path
-
 import dagster as dg
-import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
 from ml.score import SCORES_TABLE
@@ -17,19 +13,11 @@ from orchestration.assets.model import SNAPSHOTS, churn_scores
 from orchestration.assets.warehouse import warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
 from reports.alerts import build_alerts, summarise
-from reports.publish import publish_latest, write_csv_safely, write_text_atomically
-from reports.render import render_alert_page
+from reports.publish import publish_latest, write_csv_safely
+from reports.run_files import run_dir_for, write_alert_files, write_report_page
 from reports.winback import build_winback
 
 DIM_ACCOUNTS = get_asset_key_for_model([warehouse_dbt_models], "dim_accounts")
-
-
-def _run_dir(pipeline: PipelineResource, as_of: object) -> Path:
-    return pipeline.paths().runs / pd.Timestamp(as_of).date().isoformat()
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unassigned"
 
 
 @dg.asset(group_name="outputs", deps=[churn_scores, DIM_ACCOUNTS, SNAPSHOTS], kinds={"csv"})
@@ -44,10 +32,8 @@ def alert_list(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.M
         ).df()
         accounts = con.execute("select * from marts.dim_accounts").df()
     alerts = build_alerts(scores, snapshots, accounts, pipeline.config()["alerts"])
-    run_dir = _run_dir(pipeline, scores["as_of_date"].iloc[0])
-    path = write_csv_safely(alerts, run_dir / "alerts.csv")
-    for owner, own_alerts in alerts.groupby("csm_owner"):
-        write_csv_safely(own_alerts, run_dir / "alerts_by_csm" / f"{_slug(owner)}.csv")
+    run_dir = run_dir_for(pipeline.paths().runs, scores["as_of_date"].iloc[0])
+    path = write_alert_files(alerts, run_dir)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
@@ -66,7 +52,7 @@ def winback_list(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
         accounts = con.execute("select * from marts.dim_accounts").df()
     winback = build_winback(accounts, pipeline.config()["winback"])
     path = write_csv_safely(
-        winback, _run_dir(pipeline, accounts["as_of_date"].iloc[0]) / "winback.csv"
+        winback, run_dir_for(pipeline.paths().runs, accounts["as_of_date"].iloc[0]) / "winback.csv"
     )
     return dg.MaterializeResult(
         metadata={
@@ -86,19 +72,8 @@ def churn_report(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
             f"select as_of_date, any_value(model_version), count(*) from {SCORES_TABLE} "
             f"where as_of_date = (select max(as_of_date) from {SCORES_TABLE}) group by as_of_date"
         ).fetchone()
-    run_dir = _run_dir(pipeline, as_of)
-    alerts = pd.read_csv(run_dir / "alerts.csv", dtype={"account_id": str})
-    winback = pd.read_csv(run_dir / "winback.csv", dtype={"account_id": str})
-    summary = {
-        "as_of_date": str(as_of),
-        "model_version": version,
-        "scored_accounts": scored,
-        "by_severity": summarise(alerts),
-        "revenue_at_risk": float(alerts["revenue_at_risk"].sum()),
-    }
-    page = write_text_atomically(
-        run_dir / "alerts.html", render_alert_page(alerts, winback, summary)
-    )
+    run_dir = run_dir_for(pipeline.paths().runs, as_of)
+    page, alerts, winback = write_report_page(run_dir, as_of, version, scored)
     latest = publish_latest(run_dir, pipeline.paths().latest)
     return dg.MaterializeResult(
         metadata={
