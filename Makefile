@@ -39,8 +39,11 @@ manifest: $(MANIFEST)
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd dbt_project && ../$(BIN)/dbt parse --quiet
 
+# Fresh demo data (as of yesterday) each time; the warehouse built from the previous
+# demo data is dropped with it. A landing folder of real exports is never touched.
 data: $(STAMP)
-	$(BIN)/python -m simulator --landing-dir "$(CHURN_LANDING_DIR)" \
+	@if [ -f "$(CHURN_LANDING_DIR)/.simulated" ]; then rm -f "$(CHURN_WAREHOUSE_PATH)" "$(CHURN_WAREHOUSE_PATH).wal"; fi
+	$(BIN)/python -m simulator --replace --landing-dir "$(CHURN_LANDING_DIR)" \
 		--truth-dir "$(CHURN_OUTPUTS_DIR)/ground_truth"
 
 run: $(MANIFEST) data

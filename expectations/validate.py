@@ -6,7 +6,8 @@ writes nothing to disk, so concurrent runs cannot race on GX state.
 
 Why DataFrames: on this stack GX's SQL data source cannot read DuckDB (duckdb-engine
 returns no rows for GX's bundled metric queries), so suites run on account-level
-tables pulled into pandas; event-level rules run in SQL (dbt tests, ingest checks).
+tables pulled into pandas, and usage events as a daily profile computed in SQL
+(``expectations.raw_tables``); row-level event rules run in the loader and in dbt tests.
 """
 
 from __future__ import annotations
@@ -64,15 +65,21 @@ def load_suite_spec(name: str) -> dict[str, Any]:
 
 
 def run_suite(
-    frame: pd.DataFrame, suite_name: str, table: str, parameters: dict[str, Any] | None = None
+    frame: pd.DataFrame,
+    suite_name: str,
+    table: str,
+    parameters: dict[str, Any] | None = None,
+    extra_expectations: list[dict[str, Any]] | None = None,
 ) -> SuiteOutcome:
-    """Validate ``frame`` (the contents of ``table``) against the stored suite."""
+    """Validate ``frame`` (the contents of ``table``) against the stored suite, plus
+    ``extra_expectations`` (the ones derived from the data contract)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     spec = load_suite_spec(suite_name)
+    spec["expectations"] = list(extra_expectations or []) + spec["expectations"]
     suite = context.suites.add(gx.ExpectationSuite(**spec))
     batch = (
         context.data_sources.add_pandas(name=f"{suite_name}_source")

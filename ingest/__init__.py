@@ -5,13 +5,14 @@ with a reason; a file missing a required column is refused whole.
 """
 
 from ingest.contract import SOURCES, ColumnSpec, SourceContract
-from ingest.loader import ContractViolation, FileLoad, load_new_files
+from ingest.loader import ContractViolation, FileLoad, IngestRules, load_new_files
 
 __all__ = [
     "SOURCES",
     "ColumnSpec",
     "ContractViolation",
     "FileLoad",
+    "IngestRules",
     "SourceContract",
     "load_new_files",
 ]

@@ -3,8 +3,11 @@
 Why this shape:
 - The ledger keys files by content checksum, so a re-run or the same export delivered
   under another name never double counts.
-- Each file loads in one transaction: all its good rows land in the raw table, all its
-  bad rows land in ``raw._quarantine`` with the rule they broke, or nothing changes.
+- Each file loads in one transaction: its good rows land in the raw table, its bad rows
+  land in ``raw._quarantine`` with the rule they broke, exact repeats are counted as
+  de-duplicated, and the ledger records ``rows_read = loaded + quarantined +
+  deduplicated``; or, when the file as a whole is unusable, nothing changes but the
+  ledger's "rejected" line naming the file and the reason.
 - Rows stay in DuckDB throughout; Python only handles file names and counts.
 """
 
@@ -12,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import fsspec
 
-from ingest.contract import SourceContract
+from ingest.contract import ACCOUNTS, FORMATS, SourceContract
 
 LEDGER_DDL = """
 create schema if not exists raw;
@@ -29,6 +32,7 @@ create table if not exists raw._load_ledger (
     rows_read bigint,
     rows_loaded bigint,
     rows_quarantined bigint,
+    rows_deduplicated bigint,
     duplicate_of varchar,
     message varchar,
     loaded_at timestamp not null
@@ -46,7 +50,25 @@ create table if not exists raw._quarantine (
 
 
 class ContractViolation(Exception):
-    """A file that breaks the contract as a whole (unreadable, missing a required column)."""
+    """A file that breaks the contract as a whole (unreadable, missing a required column,
+    too many bad rows). Nothing of it is loaded."""
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """The configurable limits of ``pipeline_config`` ``ingest:``."""
+
+    max_reject_rate: float = 0.05
+    future_tolerance_hours: float = 24
+    min_timestamp: str = "2000-01-01"
+
+    @classmethod
+    def from_config(cls, ingest: dict) -> IngestRules:
+        return cls(
+            max_reject_rate=ingest["max_reject_rate"],
+            future_tolerance_hours=ingest["future_tolerance_hours"],
+            min_timestamp=str(ingest["min_timestamp"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,7 +78,9 @@ class FileLoad:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_deduplicated: int = 0
     duplicate_of: str | None = None
+    message: str | None = None
 
 
 def _checksum(fs: fsspec.AbstractFileSystem, path: str) -> str:
@@ -67,21 +91,32 @@ def _checksum(fs: fsspec.AbstractFileSystem, path: str) -> str:
     return digest.hexdigest()
 
 
-def _list_files(
+def list_files(
     landing: str, contract: SourceContract
 ) -> tuple[fsspec.AbstractFileSystem, list[str]]:
+    """Files of a source in the landing zone (local path or any fsspec URL), by name."""
     fs, root = fsspec.core.url_to_fs(landing.rstrip("/") + "/" + contract.folder)
     if not fs.exists(root):
         return fs, []
-    files = sorted(fs.glob(root.rstrip("/") + "/" + contract.pattern))
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    if protocol not in ("file", "local"):
-        files = [f"{protocol}://{f}" for f in files]
+    files = sorted(
+        f for f in fs.find(root, maxdepth=1) if any(f.endswith(suffix) for suffix in FORMATS)
+    )
+    if not _is_local(fs):
+        files = [f"{_protocol(fs)}://{f}" for f in files]
     return fs, files
+
+
+def _protocol(fs: fsspec.AbstractFileSystem) -> str:
+    return fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    return _protocol(fs) in ("file", "local")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
     con.execute(LEDGER_DDL)
+    con.execute("alter table raw._load_ledger add column if not exists rows_deduplicated bigint")
     columns = ", ".join(f"{c.name} {c.sql_type}" for c in contract.columns)
     con.execute(
         f"create table if not exists raw.{contract.name} ({columns}, "
@@ -89,66 +124,188 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -
     )
 
 
-def _read_expression(path: str, fmt: str) -> str:
-    quoted = path.replace("'", "''")
-    if fmt == "csv":
-        return f"read_csv('{quoted}', header = true, all_varchar = true)"
-    if fmt == "json":
-        return f"read_json('{quoted}', format = 'newline_delimited')"
-    return f"read_parquet('{quoted}')"
+def _quote(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, path: str, contract: SourceContract) -> int:
-    """Read one file into ``_incoming`` (with its row numbers) and check its header."""
+def _stage_file(
+    con: duckdb.DuckDBPyConnection, path: str, contract: SourceContract
+) -> tuple[int, list[str]]:
+    """Read one file into ``_incoming`` (with its row numbers) and malformed CSV lines into
+    ``_malformed``; check the header. Returns rows read and notes on schema drift."""
+    fmt = contract.file_format(path)
+    con.execute(
+        "create or replace temp table _malformed (source_row bigint, line varchar, error varchar)"
+    )
     try:
-        con.execute(
-            "create or replace temp table _incoming as select row_number() over () as _source_row, * "
-            f"from {_read_expression(path, contract.file_format(path))}"
-        )
+        if fmt == "csv":
+            con.execute("drop table if exists _csv_rejects; drop table if exists _csv_scans")
+            con.execute(
+                "create or replace temp table _incoming as select row_number() over () as _source_row, * "
+                f"from read_csv({_quote(path)}, header = true, all_varchar = true, store_rejects = true, "
+                "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')"
+            )
+            con.execute(  # one line can break several rules: count it once
+                "insert into _malformed select line - 1, any_value(csv_line), "
+                "min(error_message) from _csv_rejects group by line"
+            )
+        elif fmt == "json":
+            con.execute(
+                "create or replace temp table _incoming as select row_number() over () as _source_row, * "
+                f"from read_json({_quote(path)}, format = 'newline_delimited')"
+            )
+        else:
+            con.execute(
+                "create or replace temp table _incoming as select * rename (file_row_number as _source_row) "
+                f"from read_parquet({_quote(path)}, file_row_number = true)"
+            )
+            con.execute("update _incoming set _source_row = _source_row + 1")
     except duckdb.Error as exc:
-        raise ContractViolation(f"{path}: unreadable {contract.name} file: {exc}") from exc
-    present = {row[0] for row in con.execute("describe _incoming").fetchall()}
+        raise ContractViolation(f"{path}: unreadable {contract.name} file ({fmt}): {exc}") from exc
+    # SQL names are case-insensitive: "Seats" in a header is the contract's "seats".
+    present = {row[0].lower() for row in con.execute("describe _incoming").fetchall()}
+    present.discard("_source_row")
     missing = [c for c in contract.required if c not in present]
     if missing:
         raise ContractViolation(
             f"{path}: required column(s) {missing} missing from the {contract.name} file; "
-            f"columns found: {sorted(present - {'_source_row'})}. The file was not loaded."
+            f"columns found: {sorted(present)}. The file was not loaded."
         )
-    for column in contract.columns:
-        if column.name not in present:  # optional column absent: filled as null
-            con.execute(f"alter table _incoming add column {column.name} varchar")
-    return con.execute("select count(*) from _incoming").fetchone()[0]
+    absent = [c.name for c in contract.columns if c.name not in present]
+    for name in absent:  # optional column absent: filled as null
+        con.execute(f'alter table _incoming add column "{name}" varchar')
+    notes = [f"optional column(s) missing, filled as null: {', '.join(absent)}"] if absent else []
+    extra = sorted(present - {c.name for c in contract.columns})
+    if extra:
+        notes.append(f"extra column(s) ignored: {', '.join(extra)}")
+    parsed = con.execute("select count(*) from _incoming").fetchone()[0]
+    malformed = con.execute("select count(*) from _malformed").fetchone()[0]
+    return parsed + malformed, notes
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
-    """Cast every column and tag each row with the first rule it breaks (or none)."""
-    rules = []
+def _cast(column, alias: bool = True) -> str:
+    name = f'"{column.name}"'
+    if column.sql_type == "TIMESTAMP":  # offsets honoured, naive values taken as UTC
+        expr = f"cast(timezone('UTC', try_cast({name} as timestamptz)) as timestamp)"
+    else:
+        expr = f"try_cast({name} as {column.sql_type})"
+    return f"{expr} as {name}" if alias else expr
+
+
+def _row_rules(contract: SourceContract, rules: IngestRules, now: datetime) -> list[str]:
+    """CASE branches naming the first rule a row breaks, as 'rule|reason'."""
+    horizon = now + timedelta(hours=rules.future_tolerance_hours)
+    out = []
     for c in contract.columns:
+        raw, typed = f'"{c.name}"', _cast(c, alias=False)
+        shown = f"cast({raw} as varchar)"
         if c.required:
-            rules.append(f"when {c.name} is null then 'null_required' || '|{c.name} is empty'")
-        rules.append(
-            f"when {c.name} is not null and try_cast({c.name} as {c.sql_type}) is null "
-            f"then 'bad_type' || '|{c.name}=' || cast({c.name} as varchar) || ' is not {c.sql_type}'"
+            out.append(
+                f"when {raw} is null or trim({shown}) = '' then 'null_required|{c.name} is empty'"
+            )
+        not_whole = (
+            f" or try_cast({raw} as double) <> floor(try_cast({raw} as double))"
+            if c.sql_type in ("INTEGER", "BIGINT")
+            else ""
         )
-    casts = ", ".join(f"try_cast({c.name} as {c.sql_type}) as {c.name}" for c in contract.columns)
+        out.append(
+            f"when {raw} is not null and trim({shown}) <> '' and ({typed} is null{not_whole}) "
+            f"then 'bad_type|{c.name}=' || {shown} || ' is not {c.sql_type}'"
+        )
+        if c.min is not None or c.max is not None:
+            lo = "'-inf'" if c.min is None else c.min
+            hi = "'inf'" if c.max is None else c.max
+            out.append(
+                f"when {typed} not between {lo}::double and {hi}::double "
+                f"then 'out_of_range|{c.name}=' || {shown} || ' outside [{c.min}, {c.max}]'"
+            )
+        if c.sql_type in ("TIMESTAMP", "DATE"):
+            out.append(
+                f"when {typed} < '{rules.min_timestamp}'::timestamp "
+                f"then 'out_of_range|{c.name}=' || {shown} || ' before {rules.min_timestamp}'"
+            )
+        if c.not_future:
+            out.append(
+                f"when {typed} > '{horizon:%Y-%m-%d %H:%M:%S}'::timestamp "
+                f"then 'future_timestamp|{c.name}=' || {shown} || ' is after the load time "
+                f"({now:%Y-%m-%d %H:%M} UTC + {rules.future_tolerance_hours:g}h)'"
+            )
+    if contract.checks_account:
+        out.append(
+            "when try_cast(account_id as varchar) not in (select account_id from _known_accounts) "
+            "then 'unknown_account|account_id=' || cast(account_id as varchar) || ' is not in raw.accounts'"
+        )
+    return out
+
+
+def _classify_rows(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, rules: IngestRules, now: datetime
+) -> None:
+    """Build ``_checked``: typed columns plus ``_violation`` ('rule|reason' or null) and
+    ``_duplicate`` (true for an exact repeat of a row kept or already loaded)."""
+    casts = ", ".join(_cast(c) for c in contract.columns)
+    names = [f'"{c.name}"' for c in contract.columns]
+    key = ", ".join(f'"{k}"' for k in contract.key)
+    key_text = " || ', ' || ".join(f"""'{k}=' || cast("{k}" as varchar)""" for k in contract.key)
     con.execute(
-        f"create or replace temp table _checked as select _source_row, {casts}, "
-        f"case {' '.join(rules)} end as _violation from _incoming"
+        f"create or replace temp table _typed as select _source_row, {casts}, "
+        f"case {' '.join(_row_rules(contract, rules, now))} end as _violation from _incoming"
     )
+    # Within the file: the first row of a key is kept; an identical later row is a
+    # duplicate, a different one a key conflict.
+    con.execute(
+        f"""create or replace temp table _checked as
+        with valid as (
+            select *, hash({", ".join(names)}) as _content from _typed where _violation is null
+        ), ranked as (
+            select *,
+                row_number() over (partition by {key}, _content order by _source_row) as _copy,
+                first_value(_content) over (partition by {key} order by _source_row) as _kept,
+                min(_source_row) over (partition by {key}) as _first_row
+            from valid
+        )
+        select * exclude (_copy, _kept, _first_row, _violation),
+            case when _copy = 1 and _content <> _kept then 'duplicate_key|' || {key_text}
+                 || ' repeated in the file with other content (first at row ' || _first_row || ')'
+            end as _violation,
+            _copy > 1 as _duplicate
+        from ranked
+        union all by name
+        select *, null as _content, false as _duplicate from _typed where _violation is not null"""
+    )
+    if contract.key_scope == "global":  # against rows loaded from earlier files
+        con.execute(
+            f"""create or replace temp table _seen as
+            select {key}, list(hash({", ".join(names)})) as _contents
+            from raw.{contract.name}
+            where ({key}) in (select ({key}) from _checked where _violation is null and not _duplicate)
+            group by all"""
+        )
+        con.execute(
+            f"""update _checked c set
+                _duplicate = list_contains(s._contents, c._content),
+                _violation = case when not list_contains(s._contents, c._content)
+                    then 'duplicate_key|' || {key_text.replace('cast("', 'cast(c."')}
+                         || ' already loaded from an earlier file with other content' end
+            from _seen s
+            where {" and ".join(f'c."{k}" = s."{k}"' for k in contract.key)}
+              and c._violation is null and not c._duplicate"""
+        )
 
 
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     path: str,
     contract: SourceContract,
+    rules: IngestRules,
     now: datetime,
 ) -> FileLoad:
-    rows_read = _stage_file(con, path, contract)
-    _check_rows(con, contract)
-    names = ", ".join(c.name for c in contract.columns)
+    rows_read, notes = _stage_file(con, path, contract)
+    _classify_rows(con, contract, rules, now)
+    names = ", ".join(f'"{c.name}"' for c in contract.columns)
     con.execute(
         f"insert into raw.{contract.name} select {names}, ?, _source_row, ? "
-        "from _checked where _violation is null",
+        "from _checked where _violation is null and not _duplicate order by _source_row",
         [path, now],
     )
     con.execute(
@@ -157,35 +314,55 @@ def _load_file(
         "join _incoming i using (_source_row) where c._violation is not null",
         [contract.name, path, now],
     )
-    quarantined = con.execute(
-        "select count(*) from _checked where _violation is not null"
-    ).fetchone()[0]
-    return FileLoad(path, "loaded", rows_read, rows_read - quarantined, quarantined)
-
-
-def _record(con: duckdb.DuckDBPyConnection, contract: SourceContract, load: FileLoad,
-            checksum: str, now: datetime, message: str | None = None) -> None:  # fmt: skip
     con.execute(
-        "insert into raw._load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into raw._quarantine select ?, ?, source_row, 'malformed_row', error, "
+        "json_object('line', line), ? from _malformed",
+        [contract.name, path, now],
+    )
+    loaded, quarantined, duplicates = con.execute(
+        "select count(*) filter (where _violation is null and not _duplicate), "
+        "count(*) filter (where _violation is not null), count(*) filter (where _duplicate) from _checked"
+    ).fetchone()
+    quarantined += con.execute("select count(*) from _malformed").fetchone()[0]
+    message = "; ".join(notes) or None
+    return FileLoad(path, "loaded", rows_read, loaded, quarantined, duplicates, message=message)
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    load: FileLoad,
+    checksum: str,
+    now: datetime,
+) -> None:
+    con.execute(
+        "insert into raw._load_ledger (source, file_path, checksum, status, rows_read, rows_loaded, "
+        "rows_quarantined, rows_deduplicated, duplicate_of, message, loaded_at) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [contract.name, load.file_path, checksum, load.status, load.rows_read, load.rows_loaded,
-         load.rows_quarantined, load.duplicate_of, message, now],
+         load.rows_quarantined, load.rows_deduplicated, load.duplicate_of, load.message, now],
     )  # fmt: skip
 
 
 def load_new_files(
-    con: duckdb.DuckDBPyConnection,
-    contract: SourceContract,
-    landing: str,
-    max_reject_rate: float,
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, landing: str, rules: IngestRules
 ) -> list[FileLoad]:
     """Load every file of ``contract`` not loaded before; return what happened to each.
 
     Raises ContractViolation (after recording it in the ledger, and with nothing of the
     file loaded) for an unreadable file, a missing required column, or a file whose
-    share of quarantined rows exceeds ``max_reject_rate``.
+    share of quarantined rows exceeds ``rules.max_reject_rate``.
     """
+    con.execute("set TimeZone = 'UTC'")
     ensure_raw_table(con, contract)
-    fs, files = _list_files(landing, contract)
+    if contract.checks_account:
+        ensure_raw_table(con, ACCOUNTS)
+        con.execute(
+            "create or replace temp table _known_accounts as select distinct account_id from raw.accounts"
+        )
+    fs, files = list_files(landing, contract)
+    if not _is_local(fs):  # DuckDB reads object-storage files through the same fsspec filesystem
+        con.register_filesystem(fs)
     seen = dict(
         con.execute(
             "select checksum, file_path from raw._load_ledger where source = ? and status = 'loaded'",
@@ -203,26 +380,36 @@ def load_new_files(
         checksum = _checksum(fs, path)
         now = datetime.now(UTC).replace(tzinfo=None)
         if checksum in seen:
-            load = FileLoad(path, "duplicate_content", duplicate_of=seen[checksum])
-            _record(con, contract, load, checksum, now, "same content as an earlier file")
+            load = FileLoad(path, "duplicate_content", duplicate_of=seen[checksum],
+                            message="same content as an earlier file")  # fmt: skip
+            _record(con, contract, load, checksum, now)
             loads.append(load)
             continue
         con.execute("begin transaction")
         try:
-            load = _load_file(con, path, contract, now)
-            if load.rows_read and load.rows_quarantined / load.rows_read > max_reject_rate:
+            load = _load_file(con, path, contract, rules, now)
+            if load.rows_read and load.rows_quarantined / load.rows_read > rules.max_reject_rate:
                 raise ContractViolation(
                     f"{path}: {load.rows_quarantined} of {load.rows_read} rows broke the "
                     f"{contract.name} contract ({load.rows_quarantined / load.rows_read:.1%} > "
-                    f"max_reject_rate {max_reject_rate:.1%}); see raw._quarantine. "
-                    "The file was not loaded."
+                    f"max_reject_rate {rules.max_reject_rate:.1%}); rules broken: "
+                    f"{_rule_counts(con)}. The file was not loaded."
                 )
         except ContractViolation as exc:
             con.execute("rollback")
-            _record(con, contract, FileLoad(path, "rejected"), checksum, now, str(exc))
+            _record(con, contract, FileLoad(path, "rejected", message=str(exc)), checksum, now)
             raise
         _record(con, contract, load, checksum, now)
         con.execute("commit")
         seen[checksum] = path
         loads.append(load)
     return loads
+
+
+def _rule_counts(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(
+        "select split_part(_violation, '|', 1) as rule, count(*) from _checked "
+        "where _violation is not null group by 1 union all "
+        "select 'malformed_row', count(*) from _malformed having count(*) > 0 order by 2 desc"
+    ).fetchall()
+    return ", ".join(f"{rule} {count}" for rule, count in rows)

@@ -5,65 +5,71 @@ names the table, the rule, the failing count and a sample."""
 import dagster as dg
 
 from expectations.check_result import to_asset_check_result
+from expectations.raw_tables import contract_expectations, raw_table_frame
 from expectations.validate import run_suite
-from ingest import SOURCES
+from ingest import SOURCES, SourceContract
 from ml.artifacts import load_model
 from ml.score import SCORES_TABLE
+from orchestration.assets.ingest import RAW_ACCOUNTS
 from orchestration.assets.model import churn_model, churn_scores
 from orchestration.resources import PipelineResource, WarehouseResource
 
-RAW_ACCOUNTS = dg.AssetKey(["raw", "accounts"])
-RAW_SUBSCRIPTIONS = dg.AssetKey(["raw", "subscriptions"])
 
+def build_raw_suite_check(contract: SourceContract) -> dg.AssetChecksDefinition:
+    extra_deps = [RAW_ACCOUNTS] if contract.name == "subscriptions" else []
 
-@dg.asset_check(asset=RAW_ACCOUNTS, blocking=True, name="raw_accounts_suite")
-def raw_accounts_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """Great Expectations suite raw_accounts: keys, segments, terms, MRR and seat ranges."""
-    with warehouse.connect(read_only=True) as con:
-        frame = con.execute("select * from raw.accounts").df()
-    return to_asset_check_result(run_suite(frame, "raw_accounts", "raw.accounts"))
-
-
-@dg.asset_check(
-    asset=RAW_SUBSCRIPTIONS,
-    blocking=True,
-    name="raw_subscriptions_suite",
-    additional_deps=[RAW_ACCOUNTS],
-)
-def raw_subscriptions_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """Great Expectations suite raw_subscriptions, including every account being known."""
-    with warehouse.connect(read_only=True) as con:
-        frame = con.execute("select * from raw.subscriptions").df()
-        known = [
-            r[0] for r in con.execute("select distinct account_id from raw.accounts").fetchall()
-        ]
-    outcome = run_suite(
-        frame, "raw_subscriptions", "raw.subscriptions", {"known_account_ids": known}
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", contract.name]),
+        blocking=True,
+        name=f"raw_{contract.name}_suite",
+        additional_deps=extra_deps,
+        description=f"Great Expectations suite raw_{contract.name}: the contract's schema, "
+        "required values, key and ranges, plus the suite file's accepted values, "
+        "references, freshness and volume rules.",
     )
-    return to_asset_check_result(outcome)
+    def _suite(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            frame, parameters = raw_table_frame(con, contract, pipeline.config())
+        outcome = run_suite(
+            frame,
+            f"raw_{contract.name}",
+            f"raw.{contract.name}",
+            parameters,
+            contract_expectations(contract),
+        )
+        return to_asset_check_result(outcome)
+
+    return _suite
 
 
 def build_reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["raw", source]), blocking=True, name="rows_reconcile")
     def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        """Per file: rows read = loaded + quarantined, and the raw table holds exactly
-        the rows the ledger says were loaded (nothing lost, nothing counted twice)."""
+        """Per file: rows read = loaded + quarantined + de-duplicated, the quarantine
+        holds the quarantined rows, and the raw table holds exactly the rows the ledger
+        says were loaded (nothing lost, nothing counted twice)."""
         with warehouse.connect(read_only=True) as con:
             broken = con.execute(
                 f"""
                 with in_table as (
                     select _source_file as file_path, count(*) as rows_in_table
                     from raw.{source} group by _source_file
+                ), in_quarantine as (
+                    select file_path, count(*) as rows_in_quarantine
+                    from raw._quarantine where source = ? group by file_path
                 )
                 select l.file_path, l.rows_read, l.rows_loaded, l.rows_quarantined,
-                       coalesce(t.rows_in_table, 0) as rows_in_table
+                       l.rows_deduplicated, coalesce(t.rows_in_table, 0) as rows_in_table,
+                       coalesce(q.rows_in_quarantine, 0) as rows_in_quarantine
                 from raw._load_ledger l
                 left join in_table t using (file_path)
+                left join in_quarantine q using (file_path)
                 where l.source = ? and l.status = 'loaded'
-                  and (l.rows_read <> l.rows_loaded + l.rows_quarantined
-                       or coalesce(t.rows_in_table, 0) <> l.rows_loaded)
+                  and (l.rows_read <> l.rows_loaded + l.rows_quarantined + l.rows_deduplicated
+                       or coalesce(t.rows_in_table, 0) <> l.rows_loaded
+                       or coalesce(q.rows_in_quarantine, 0) <> l.rows_quarantined)
                 """,
-                [source],
+                [source, source],
             ).fetchall()
             files = con.execute(
                 "select count(*) from raw._load_ledger where source = ? and status = 'loaded'",
@@ -78,7 +84,8 @@ def build_reconciliation_check(source: str) -> dg.AssetChecksDefinition:
             ),
             metadata={
                 "table": f"raw.{source}",
-                "rule": "rows_read = rows_loaded + rows_quarantined = rows in table, per file",
+                "rule": "per file: rows_read = loaded + quarantined + de-duplicated; "
+                "loaded = rows in table; quarantined = rows in raw._quarantine",
                 "files_checked": files,
                 "failing_files": len(broken),
                 "sample": dg.MetadataValue.json([list(map(str, row)) for row in broken[:5]]),
@@ -130,8 +137,7 @@ def scores_not_degenerate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 
 asset_checks = [
-    raw_accounts_suite,
-    raw_subscriptions_suite,
+    *(build_raw_suite_check(contract) for contract in SOURCES.values()),
     *(build_reconciliation_check(source) for source in SOURCES),
     backtest_above_floor,
     scores_not_degenerate,

@@ -1,5 +1,7 @@
-"""Demo data: a seeded generator of a B2B SaaS company's exports, with ground truth."""
+"""The built-in demo source: a seeded simulator of a B2B SaaS company's exports, with
+ground truth kept apart for tests and benchmarks."""
 
-from simulator.demo import DemoSpec, generate_demo
+from simulator.generate import GenerationResult, generate
+from simulator.spec import SimulationSpec, spec_from_config
 
-__all__ = ["DemoSpec", "generate_demo"]
+__all__ = ["GenerationResult", "SimulationSpec", "generate", "spec_from_config"]

@@ -13,9 +13,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
+
+from simulator import SimulationSpec, generate
+from simulator.faults import ROW_FAULTS, InjectedFault, inject_faults
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_DIR = REPO / "dbt_project"
@@ -27,9 +31,12 @@ for name, value in {
 }.items():
     os.environ.setdefault(name, value)
 
-# Small but long enough for a time-ordered backtest: 12 months, ~450k events.
-SMALL_DEMO = {"accounts": 320, "months": 12, "seed": 11}
+# Small but long enough for a time-ordered backtest: 12 months, ~0.5M events. The
+# as-of date is fixed, and freshness is judged against the day after it.
+SMALL_DEMO = {"accounts": 320, "months": 12, "seed": 11, "as_of": date(2026, 10, 31)}
 TEST_CONFIG = """
+ingest:
+  reference_date: "2026-11-01"
 model:
   test_months: 2
 alerts:
@@ -44,6 +51,7 @@ class PipelineDirs:
     outputs: Path
     warehouse: Path
     truth: Path
+    late: Path  # late deliveries wait here until a test delivers them
 
 
 def make_pipeline_dirs(root: Path) -> PipelineDirs:
@@ -53,7 +61,13 @@ def make_pipeline_dirs(root: Path) -> PipelineDirs:
         outputs=root / "outputs",
         warehouse=root / "outputs" / "warehouse.duckdb",
         truth=root / "ground_truth",
+        late=root / "late",
     )
+
+
+def generate_small(dirs: PipelineDirs, **spec) -> None:
+    """A small dataset as of SMALL_DEMO's date (freshness matches TEST_CONFIG)."""
+    generate(SimulationSpec(**{**SMALL_DEMO, **spec}), dirs.landing, dirs.truth)
 
 
 def point_pipeline_at(mp: pytest.MonkeyPatch, dirs: PipelineDirs, config: Path) -> None:
@@ -93,11 +107,11 @@ def run_nightly(defs):
 def demo_dirs(
     tmp_path_factory: pytest.TempPathFactory, test_config: Path
 ) -> Iterator[PipelineDirs]:
-    from simulator import DemoSpec, generate_demo
-
+    """The session's dataset, with every row-level fault injected: the nightly run must
+    quarantine or de-duplicate them and still succeed."""
     dirs = make_pipeline_dirs(tmp_path_factory.mktemp("pipeline"))
-    counts = generate_demo(DemoSpec(**SMALL_DEMO), dirs.landing, dirs.truth)
-    assert counts["events"] > 100_000
+    result = generate(SimulationSpec(**SMALL_DEMO), dirs.landing, dirs.truth)
+    assert result.events > 100_000
     mp = pytest.MonkeyPatch()
     point_pipeline_at(mp, dirs, test_config)
     yield dirs
@@ -105,6 +119,22 @@ def demo_dirs(
 
 
 @pytest.fixture(scope="session")
-def nightly_run(demo_dirs: PipelineDirs, defs):
+def row_faults(demo_dirs: PipelineDirs) -> dict[str, InjectedFault]:
+    faults = inject_faults(demo_dirs.landing, list(ROW_FAULTS), demo_dirs.late)
+    return {f.kind: f for f in faults}
+
+
+@pytest.fixture(scope="session")
+def nightly_run(demo_dirs: PipelineDirs, row_faults, defs):
     """The whole asset graph materialised once on the small dataset."""
     return run_nightly(defs)
+
+
+@pytest.fixture(scope="module")
+def warehouse(nightly_run, demo_dirs: PipelineDirs):
+    """A read-only connection to the session run's warehouse."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_dirs.warehouse), read_only=True)
+    yield con
+    con.close()

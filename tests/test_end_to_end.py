@@ -3,20 +3,12 @@ judged by what it wrote: warehouse tables, scores, alert list, win-back list, HT
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipeline_config import load_config
 from reports.alerts import ALERT_COLUMNS, SEVERITY_ORDER
 from reports.winback import WINBACK_COLUMNS
-
-
-@pytest.fixture(scope="module")
-def warehouse(nightly_run, demo_dirs):
-    con = duckdb.connect(str(demo_dirs.warehouse), read_only=True)
-    yield con
-    con.close()
 
 
 @pytest.fixture(scope="module")
@@ -34,25 +26,26 @@ def test_the_nightly_run_materialises_every_asset_and_passes_every_check(nightly
     assert len(evaluations) >= 25
 
 
-def test_every_generated_row_reaches_the_warehouse(warehouse, demo_dirs):
-    for source, pattern in [("usage_events", "*.parquet"), ("accounts", "*.csv")]:
-        files = sorted((demo_dirs.landing / source).glob(pattern))
-        reader = "read_parquet" if pattern.endswith("parquet") else "read_csv"
-        in_files = warehouse.execute(
-            f"select count(*) from {reader}([{', '.join(repr(str(f)) for f in files)}])"
-        ).fetchone()[0]
-        ledger = warehouse.execute(
-            "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
-            "from raw._load_ledger where source = ? and status = 'loaded'",
-            [source],
-        ).fetchone()
-        assert ledger == (len(files), in_files, in_files, 0)
-        assert warehouse.execute(f"select count(*) from raw.{source}").fetchone()[0] == in_files
+def test_every_generated_event_is_loaded_or_quarantined(warehouse, demo_dirs, row_faults):
+    files = [
+        str(f)
+        for f in (demo_dirs.landing / "usage_events").glob("*.parquet")
+        if "_resent" not in f.name
+    ]
+    in_files = warehouse.execute("select count(*) from read_parquet(?)", [files]).fetchone()[0]
+    read, loaded, quarantined, deduplicated = warehouse.execute(
+        "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_deduplicated) "
+        "from raw._load_ledger where source = 'usage_events' and status = 'loaded'"
+    ).fetchone()
+    assert read == in_files
+    assert quarantined == row_faults["future_timestamps"].rows
+    assert deduplicated == 0
+    assert warehouse.execute("select count(*) from raw.usage_events").fetchone()[0] == loaded
 
 
 def test_daily_usage_adds_up_to_the_raw_login_events(warehouse):
     raw_logins, mart_logins = warehouse.execute(
-        "select (select count(*) from raw.usage_events where event_type = 'login'), "
+        "select (select count(*) from raw.usage_events where event_type = 'session_started'), "
         "(select sum(logins) from marts.fct_account_daily_usage)"
     ).fetchone()
     assert raw_logins == mart_logins > 0
@@ -113,7 +106,9 @@ def test_the_winback_list_holds_recent_churners_from_the_ground_truth(latest, de
     assert set(winback["account_id"]) <= set(churned.index)
     assert (winback["days_since_churn"] <= load_config()["winback"]["window_days"]).all()
     reasons = churned.loc[winback["account_id"], "churn_reason"].to_numpy()
-    assert (winback["churn_reason"].to_numpy() == reasons).all()
+    stated = winback["churn_reason"].ne("unknown").to_numpy()  # some cancellations give none
+    assert (winback["churn_reason"].to_numpy()[stated] == reasons[stated]).all()
+    assert stated.mean() > 0.7
 
 
 def test_the_html_page_lists_the_same_alerts(latest):

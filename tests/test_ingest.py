@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 
 import duckdb
 import pytest
 
-from ingest import SOURCES, ContractViolation, load_new_files
+from ingest import SOURCES, ContractViolation, IngestRules, load_new_files
 
 ACCOUNTS = SOURCES["accounts"]
 HEADER = "account_id,company_name,segment,plan,contract_term,mrr,signup_date,csm_owner\n"
@@ -28,8 +29,8 @@ def con(tmp_path):
     connection.close()
 
 
-def _load(con, landing, max_reject_rate=0.5):
-    return load_new_files(con, ACCOUNTS, str(landing.parent), max_reject_rate)
+def _load(con, landing, max_reject_rate=0.5, source=ACCOUNTS):
+    return load_new_files(con, source, str(landing.parent), IngestRules(max_reject_rate))
 
 
 def test_a_rerun_and_a_duplicate_delivery_under_another_name_load_nothing_twice(con, landing):
@@ -82,3 +83,61 @@ def test_a_missing_optional_column_is_filled_with_null(con, landing):
     (landing / "accounts_d.csv").write_text(HEADER + GOOD)
     _load(con, landing)
     assert con.execute("select count(*) from raw.accounts where seats is null").fetchone()[0] == 2
+
+
+def test_range_and_future_rules_quarantine_with_the_value_named(con, landing):
+    bad = (
+        "A3,Gamma,SMB,Pro,monthly,-5,2026-01-01,Ana\n"
+        "A4,Delta,SMB,Pro,monthly,10,2999-01-01,Ana\n"
+        "A5,Eps,SMB,Pro,monthly,10,1970-01-01,Ana\n"
+    )
+    (landing / "accounts_e.csv").write_text(HEADER + GOOD + bad)
+    _load(con, landing, max_reject_rate=0.9)
+    quarantined = con.execute("select rule, reason from raw._quarantine order by source_row")
+    (range_rule, range_reason), (future_rule, future_reason), (old_rule, old_reason) = (
+        quarantined.fetchall()
+    )
+    assert (range_rule, range_reason) == ("out_of_range", "mrr=-5 outside [0, None]")
+    assert future_rule == "future_timestamp"
+    assert future_reason.startswith("signup_date=2999-01-01 is after the load time")
+    assert (old_rule, old_reason) == ("out_of_range", "signup_date=1970-01-01 before 2000-01-01")
+
+
+def test_header_case_and_extra_columns_do_not_break_a_file_and_are_noted(con, landing):
+    header = HEADER.replace("mrr", "MRR").rstrip("\n") + ",favourite_colour\n"
+    rows = "".join(line + ",blue\n" for line in GOOD.splitlines())
+    (landing / "accounts_f.csv").write_text(header + rows)
+    (load,) = _load(con, landing)
+    assert load.rows_loaded == 2
+    assert "extra column(s) ignored: favourite_colour" in load.message
+    assert con.execute("select sum(mrr) from raw.accounts").fetchone()[0] == 300
+
+
+def test_a_key_seen_in_an_earlier_file_with_other_content_is_quarantined(con, tmp_path):
+    events = tmp_path / "landing" / "usage_events"
+    events.mkdir(parents=True)
+    accounts = tmp_path / "landing" / "accounts"
+    accounts.mkdir()
+    (accounts / "a.csv").write_text(HEADER + GOOD)
+    _load(con, accounts)
+    head = "event_id,account_id,event_type,occurred_at\n"
+    (events / "e1.csv").write_text(
+        head + "1,A1,login,2026-01-01T10:00:00Z\n2,A1,login,2026-01-02T10:00:00+02:00\n"
+    )
+    (events / "e2.csv").write_text(
+        head
+        + "1,A1,login,2026-01-01T10:00:00Z\n2,A1,login,2026-01-03 10:00:00\n3,ZZ,login,2026-01-03 10:00:00\n"
+    )
+    contract = SOURCES["usage_events"]
+    _first, second = _load(con, events, max_reject_rate=0.9, source=contract)
+    assert (second.rows_loaded, second.rows_quarantined, second.rows_deduplicated) == (0, 2, 1)
+    assert con.execute(
+        "select rule from raw._quarantine where file_path like '%e2.csv' order by source_row"
+    ).fetchall() == [("duplicate_key",), ("unknown_account",)]
+    # offsets are honoured and timestamps stored as UTC
+    assert con.execute(
+        "select min(occurred_at), max(occurred_at) from raw.usage_events"
+    ).fetchone() == (
+        datetime(2026, 1, 1, 10),
+        datetime(2026, 1, 2, 8),
+    )

@@ -9,22 +9,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import churn_dbt_project
 from orchestration.resources import PipelineResource
+from pipeline_config import dbt_vars
 
 
 class ChurnDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return "warehouse"
-
-
-def dbt_vars(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The pipeline-config values the dbt models read (dbt_project.yml holds the defaults)."""
-    model = config["model"]
-    return {
-        "event_roles": config["event_roles"],
-        "horizon_days": model["horizon_days"],
-        "lead_days": model["lead_days"],
-        "min_tenure_days": model["min_tenure_days"],
-    }
 
 
 @dbt_assets(

@@ -34,6 +34,8 @@ observation_dates as (
 ),
 
 observed_accounts as (
+    -- accounts inside a subscription spell on the observation date; the spell's end
+    -- (null while it runs) is the churn the label looks for
     select
         d.observation_date,
         d.is_scoring_row,
@@ -44,19 +46,21 @@ observed_accounts as (
         a.seats,
         a.mrr,
         a.signup_date,
-        c.churned_on
+        s.spell_end as churned_on
     from observation_dates as d
+    inner join {{ ref('int_subscription_spells_grouped') }} as s
+        on
+            d.observation_date > s.spell_start
+            and (s.spell_end is null or d.observation_date <= s.spell_end)
     inner join {{ ref('dim_accounts') }} as a
         on
-            a.signup_date < d.observation_date
+            s.account_id = a.account_id
             -- brand-new accounts are scored but too young to learn from
             and (
                 d.is_scoring_row
                 or a.signup_date
                 <= {{ dbt.dateadd('day', -var('min_tenure_days'), 'd.observation_date') }}
             )
-    left join {{ ref('int_accounts_churn_derived') }} as c on a.account_id = c.account_id
-    where c.churned_on is null or c.churned_on >= d.observation_date
 ),
 
 usage_window as (

@@ -3,7 +3,8 @@ with ranked as (
     select
         *,
         row_number() over (
-            partition by subscription_id order by _loaded_at desc, _source_file desc, _source_row desc
+            partition by subscription_id
+            order by _loaded_at desc, _source_file desc, _source_row desc
         ) as version_rank
     from {{ source('raw', 'subscriptions') }}
 )
@@ -13,9 +14,9 @@ select
     account_id,
     plan,
     contract_term,
+    seats,
     mrr,
     start_date,
-    end_date,
-    cancel_reason
+    end_date
 from ranked
 where version_rank = 1

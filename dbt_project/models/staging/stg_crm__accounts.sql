@@ -1,9 +1,14 @@
--- One row per account: the newest CRM snapshot that mentions it.
+-- One row per account: its newest CRM snapshot (by snapshot date, then delivery).
 with ranked as (
     select
         *,
         row_number() over (
-            partition by account_id order by _loaded_at desc, _source_file desc, _source_row desc
+            partition by account_id
+            order by
+                snapshot_date desc nulls last,
+                _loaded_at desc,
+                _source_file desc,
+                _source_row desc
         ) as snapshot_rank
     from {{ source('raw', 'accounts') }}
 )
@@ -22,6 +27,7 @@ select
     contact_name,
     contact_email,
     country,
-    timezone
+    timezone,
+    snapshot_date
 from ranked
 where snapshot_rank = 1

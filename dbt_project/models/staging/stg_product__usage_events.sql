@@ -15,9 +15,9 @@ select
     user_id,
     event_type,
     case
-        {%- for role, names in var('event_roles').items() %}
-            when event_type in ('{{ names | join("', '") }}') then '{{ role }}'
-        {%- endfor %}
+        {% for role, names in var('event_roles').items() %}
+            when event_type in ('{{ names | join("', '") }}') then '{{ role }}'  -- noqa: LT05
+        {% endfor %}
     end as event_role,
     occurred_at,
     cast(occurred_at as date) as activity_date,

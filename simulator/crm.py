@@ -1,0 +1,62 @@
+"""CRM exports: a full snapshot of the account list at the end of every month.
+
+Snapshots carry the plan, seats and MRR in force on the snapshot date, so the pipeline
+can look up an account's attributes as they were at any past observation date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from simulator.population import monthly_price
+from simulator.spec import SimulationSpec
+
+
+def snapshot_dates(spec: SimulationSpec) -> list[date]:
+    ends = [(pd.Timestamp(m) + pd.offsets.MonthEnd(0)).date() for m in spec.month_starts()]
+    return [d for d in ends if d < spec.as_of] + [spec.as_of]
+
+
+def crm_snapshot(accounts: pd.DataFrame, lifecycle: pd.DataFrame, on: date) -> pd.DataFrame:
+    """Every account signed up by ``on``, with the attributes in force that day."""
+    day = pd.Timestamp(on)
+    known = accounts["signup_date"] <= day
+    acc, life = accounts[known], lifecycle[known]
+    changed = (life["plan_change_date"] <= day).to_numpy()
+    seats = np.where(changed, life["seats_after"], acc["seats"]).astype(int)
+    annual = acc["contract_term"].eq("annual").to_numpy()
+    term_days = np.where(annual, 365, 30)
+    elapsed = (day - acc["signup_date"]).dt.days.to_numpy()
+    renewal = acc["signup_date"] + pd.to_timedelta((elapsed // term_days + 1) * term_days, unit="D")
+    first = acc["contact_first_name"]
+    last = acc["contact_last_name"]
+    domain = acc["company_name"].str.split(" ").str[0].str.lower()
+    return pd.DataFrame(
+        {
+            "account_id": acc["account_id"],
+            "company_name": acc["company_name"],
+            "segment": acc["segment"],
+            "plan": acc["plan"],
+            "contract_term": acc["contract_term"],
+            "seats": seats,
+            "mrr": monthly_price(acc["plan"].to_numpy(), seats, annual),
+            "signup_date": acc["signup_date"].dt.date,
+            "renewal_date": renewal.dt.date,
+            "csm_owner": acc["csm_owner"],
+            "contact_name": first + " " + last,
+            "contact_email": (
+                first.str.lower()
+                + "."
+                + last.str.lower().str.replace("'", "")
+                + "@"
+                + domain
+                + ".example"
+            ),
+            "country": acc["country"],
+            "timezone": acc["timezone"],
+            "snapshot_date": on,
+        }
+    )
