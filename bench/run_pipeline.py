@@ -96,11 +96,11 @@ def phase_ingest(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     import duckdb
 
     from ingest import SOURCES, IngestRules, load_new_files
-    from pipeline_config import load_config, resolve_paths
+    from pipeline_config import load_config, resolve_paths, warehouse_settings
 
     rules = IngestRules.from_config(load_config()["ingest"])
     paths = resolve_paths()
-    con = duckdb.connect(str(paths.warehouse))
+    con = duckdb.connect(str(paths.warehouse), config=warehouse_settings())
     try:
         loads = {
             name: load_new_files(con, contract, str(paths.landing), rules)
@@ -127,10 +127,10 @@ def phase_train(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     from ml.artifacts import save_model
     from ml.features import read_snapshots
     from ml.train import train_churn_model
-    from pipeline_config import load_config, resolve_paths
+    from pipeline_config import load_config, resolve_paths, warehouse_settings
 
     paths = resolve_paths()
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    con = duckdb.connect(str(paths.warehouse), read_only=True, config=warehouse_settings())
     try:
         snapshots = read_snapshots(con)
     finally:
@@ -147,11 +147,11 @@ def phase_score(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     from ml.artifacts import load_model
     from ml.features import read_snapshots
     from ml.score import score_accounts, write_scores
-    from pipeline_config import load_config, resolve_paths
+    from pipeline_config import load_config, resolve_paths, warehouse_settings
 
     paths = resolve_paths()
     model, card = load_model(paths.models)
-    con = duckdb.connect(str(paths.warehouse))
+    con = duckdb.connect(str(paths.warehouse), config=warehouse_settings())
     try:
         snapshots = read_snapshots(con)
         scores = score_accounts(model, snapshots, load_config()["risk_tiers"], card["version"])
@@ -170,7 +170,7 @@ def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     import duckdb
 
     from ml.score import SCORES_TABLE
-    from pipeline_config import load_config, resolve_paths
+    from pipeline_config import load_config, resolve_paths, warehouse_settings
     from reports.alerts import build_alerts
     from reports.publish import publish_latest, write_csv_safely
     from reports.run_files import run_dir_for, write_alert_files, write_report_page
@@ -178,7 +178,7 @@ def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
 
     config, paths = load_config(), resolve_paths()
     latest_scores = f"(select max(as_of_date) from {SCORES_TABLE})"
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    con = duckdb.connect(str(paths.warehouse), read_only=True, config=warehouse_settings())
     try:
         scores = con.execute(
             f"select * from {SCORES_TABLE} where as_of_date = {latest_scores}"
@@ -234,13 +234,9 @@ def child_env(workdir: Path) -> dict[str, str]:
 
 
 def print_dbt_vars() -> None:
-    """Print the vars Dagster passes to ``dbt build``; run in a throwaway child (see below).
-
-    dbt_vars lives in the Dagster asset module, whose import loads Dagster and the dbt
-    manifest (``make bench`` builds it first).
-    """
-    from orchestration.assets.warehouse import dbt_vars
-    from pipeline_config import load_config
+    """Print the vars Dagster passes to ``dbt build``; run in a throwaway child (see below)
+    so that the launcher imports nothing beyond the standard library (PyYAML included)."""
+    from pipeline_config import dbt_vars, load_config
 
     print(json.dumps(dbt_vars(load_config())))
 

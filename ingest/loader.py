@@ -192,24 +192,26 @@ def _cast(column, alias: bool = True) -> str:
     return f"{expr} as {name}" if alias else expr
 
 
-def _row_rules(contract: SourceContract, rules: IngestRules, now: datetime) -> list[str]:
-    """CASE branches naming the first rule a row breaks, as 'rule|reason'."""
+def _row_rules(
+    contract: SourceContract, rules: IngestRules, now: datetime, text_columns: set[str]
+) -> list[str]:
+    """CASE branches naming the first rule a row breaks, as 'rule|reason'. Blank-text
+    checks apply only to columns the file delivers as text (CSV, JSON strings)."""
     horizon = now + timedelta(hours=rules.future_tolerance_hours)
     out = []
     for c in contract.columns:
         raw, typed = f'"{c.name}"', _cast(c, alias=False)
         shown = f"cast({raw} as varchar)"
+        blank = f"trim({raw}) = ''" if c.name in text_columns else "false"
         if c.required:
-            out.append(
-                f"when {raw} is null or trim({shown}) = '' then 'null_required|{c.name} is empty'"
-            )
+            out.append(f"when {raw} is null or {blank} then 'null_required|{c.name} is empty'")
         not_whole = (
             f" or try_cast({raw} as double) <> floor(try_cast({raw} as double))"
             if c.sql_type in ("INTEGER", "BIGINT")
             else ""
         )
         out.append(
-            f"when {raw} is not null and trim({shown}) <> '' and ({typed} is null{not_whole}) "
+            f"when {raw} is not null and not {blank} and ({typed} is null{not_whole}) "
             f"then 'bad_type|{c.name}=' || {shown} || ' is not {c.sql_type}'"
         )
         if c.min is not None or c.max is not None:
@@ -247,50 +249,85 @@ def _classify_rows(
     names = [f'"{c.name}"' for c in contract.columns]
     key = ", ".join(f'"{k}"' for k in contract.key)
     key_text = " || ', ' || ".join(f"""'{k}=' || cast("{k}" as varchar)""" for k in contract.key)
+    text_columns = {
+        name.lower()
+        for name, sql_type, *_ in con.execute("describe _incoming").fetchall()
+        if sql_type == "VARCHAR"
+    }
+    row_rules = " ".join(_row_rules(contract, rules, now, text_columns))
     con.execute(
         f"create or replace temp table _typed as select _source_row, {casts}, "
-        f"case {' '.join(_row_rules(contract, rules, now))} end as _violation from _incoming"
+        f"case {row_rules} end as _violation from _incoming"
     )
-    # Within the file: the first row of a key is kept; an identical later row is a
-    # duplicate, a different one a key conflict.
+    repeated_keys = con.execute(
+        f"select count(*) - count(distinct ({key})) from _typed where _violation is null"
+    ).fetchone()[0]
+    if repeated_keys == 0:  # the common case: no window functions needed
+        con.execute(
+            f"""create or replace temp table _checked as
+            select *, case when _violation is null then hash({", ".join(names)}) end as _content,
+                false as _duplicate
+            from _typed"""
+        )
+    else:
+        _rank_repeated_keys(con, names, key, key_text)
+    if contract.key_scope == "global":
+        _check_against_loaded(con, contract, names, key, key_text)
+
+
+def _rank_repeated_keys(
+    con: duckdb.DuckDBPyConnection, names: list[str], key: str, key_text: str
+) -> None:
+    """Within the file: the first row of a key is kept; an identical later row is a
+    duplicate, a different one a key conflict."""
     con.execute(
         f"""create or replace temp table _checked as
-        with valid as (
-            select *, hash({", ".join(names)}) as _content from _typed where _violation is null
-        ), ranked as (
-            select *,
-                row_number() over (partition by {key}, _content order by _source_row) as _copy,
-                first_value(_content) over (partition by {key} order by _source_row) as _kept,
-                min(_source_row) over (partition by {key}) as _first_row
-            from valid
-        )
-        select * exclude (_copy, _kept, _first_row, _violation),
-            case when _copy = 1 and _content <> _kept then 'duplicate_key|' || {key_text}
-                 || ' repeated in the file with other content (first at row ' || _first_row || ')'
-            end as _violation,
-            _copy > 1 as _duplicate
-        from ranked
-        union all by name
-        select *, null as _content, false as _duplicate from _typed where _violation is not null"""
+    with valid as (
+        select *, hash({", ".join(names)}) as _content from _typed where _violation is null
+    ), ranked as (
+        select *,
+            row_number() over (partition by {key}, _content order by _source_row) as _copy,
+            first_value(_content) over (partition by {key} order by _source_row) as _kept,
+            min(_source_row) over (partition by {key}) as _first_row
+        from valid
     )
-    if contract.key_scope == "global":  # against rows loaded from earlier files
-        con.execute(
-            f"""create or replace temp table _seen as
-            select {key}, list(hash({", ".join(names)})) as _contents
-            from raw.{contract.name}
-            where ({key}) in (select ({key}) from _checked where _violation is null and not _duplicate)
-            group by all"""
-        )
-        con.execute(
-            f"""update _checked c set
-                _duplicate = list_contains(s._contents, c._content),
-                _violation = case when not list_contains(s._contents, c._content)
-                    then 'duplicate_key|' || {key_text.replace('cast("', 'cast(c."')}
-                         || ' already loaded from an earlier file with other content' end
-            from _seen s
-            where {" and ".join(f'c."{k}" = s."{k}"' for k in contract.key)}
-              and c._violation is null and not c._duplicate"""
-        )
+    select * exclude (_copy, _kept, _first_row, _violation),
+        case when _copy = 1 and _content <> _kept then 'duplicate_key|' || {key_text}
+             || ' repeated in the file with other content (first at row ' || _first_row || ')'
+        end as _violation,
+        _copy > 1 as _duplicate
+    from ranked
+    union all by name
+    select *, null as _content, false as _duplicate from _typed where _violation is not null"""
+    )
+
+
+def _check_against_loaded(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    names: list[str],
+    key: str,
+    key_text: str,
+) -> None:
+    """Global-scope keys: a row already loaded from an earlier file is a duplicate; the
+    same key with other content is a conflict. Scans the loaded keys once per file."""
+    con.execute(
+        f"""create or replace temp table _seen as
+        select {key}, list(hash({", ".join(names)})) as _contents
+        from raw.{contract.name}
+        where ({key}) in (select ({key}) from _checked where _violation is null and not _duplicate)
+        group by all"""
+    )
+    con.execute(
+        f"""update _checked c set
+            _duplicate = list_contains(s._contents, c._content),
+            _violation = case when not list_contains(s._contents, c._content)
+                then 'duplicate_key|' || {key_text.replace('cast("', 'cast(c."')}
+                     || ' already loaded from an earlier file with other content' end
+        from _seen s
+        where {" and ".join(f'c."{k}" = s."{k}"' for k in contract.key)}
+          and c._violation is null and not c._duplicate"""
+    )
 
 
 def _load_file(
@@ -305,7 +342,7 @@ def _load_file(
     names = ", ".join(f'"{c.name}"' for c in contract.columns)
     con.execute(
         f"insert into raw.{contract.name} select {names}, ?, _source_row, ? "
-        "from _checked where _violation is null and not _duplicate order by _source_row",
+        "from _checked where _violation is null and not _duplicate",
         [path, now],
     )
     con.execute(

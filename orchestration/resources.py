@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipeline_config import PipelinePaths, load_config, resolve_paths
+from pipeline_config import PipelinePaths, load_config, resolve_paths, warehouse_settings
 
 
 class PipelineResource(dg.ConfigurableResource):
@@ -40,7 +40,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=warehouse_settings())
         try:
             yield con
         finally:

@@ -16,6 +16,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_ENV_VAR = "CHURN_WAREHOUSE_PATH"
 LANDING_ENV_VAR = "CHURN_LANDING_DIR"
 OUTPUTS_ENV_VAR = "CHURN_OUTPUTS_DIR"
+MEMORY_LIMIT_ENV_VAR = "CHURN_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"  # DuckDB's own default is 80% of RAM: too greedy on a shared host
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,9 @@ def resolve_paths() -> PipelinePaths:
     warehouse = Path(os.environ.get(WAREHOUSE_ENV_VAR) or outputs / "warehouse.duckdb")
     landing = os.environ.get(LANDING_ENV_VAR) or str(outputs / "landing")
     return PipelinePaths(warehouse=warehouse.resolve(), landing=landing, outputs=outputs)
+
+
+def warehouse_settings() -> dict[str, str]:
+    """DuckDB settings for every pipeline connection; dbt's profiles.yml reads the same
+    variable. Beyond the memory limit DuckDB spills to disk instead of growing."""
+    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT}

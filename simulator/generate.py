@@ -87,9 +87,9 @@ def _truth(
         axis=1,
     )
     months = spec.month_starts()
-    tenure = np.array(
-        [[(pd.Timestamp(m) - s).days // 30 for m in months] for s in accounts["signup_date"]]
-    )
+    month_days = np.array(months, dtype="datetime64[D]")
+    signup_days = accounts["signup_date"].to_numpy().astype("datetime64[D]")
+    tenure = (month_days[None, :] - signup_days[:, None]).astype(int) // 30
     hazard = monthly_hazard(accounts, np.maximum(tenure, 0))
     risk = pd.DataFrame(
         {
