@@ -75,12 +75,15 @@ def _accounts_frame(con: duckdb.DuckDBPyConnection, reference: date) -> pd.DataF
                    coalesce(max(snapshot_date), max(cast(_loaded_at as date))) as file_date
             from raw.accounts group by _source_file
         ), ordered as (
-            select *, file_rows / lag(file_rows) over (order by file_date, _source_file)
-                as ratio_to_previous_file
+            select *,
+                file_rows / lag(file_rows) over (order by file_date, _source_file) as ratio,
+                row_number() over (order by file_date desc, _source_file desc) as recency
             from files
         )
+        -- only the newest snapshot against the one before it: an old, accepted drop
+        -- (a CRM clean-up) must not fail every later run
         select a.*, datediff('day', o.file_date, ?) as days_before_reference,
-               o.ratio_to_previous_file
+               case when o.recency = 1 then o.ratio end as ratio_to_previous_file
         from raw.accounts as a join ordered as o using (_source_file)
         """,
         [reference],
@@ -94,7 +97,7 @@ def _usage_profile(
     reference date the ratio to the median of the same weekday in the 4 weeks before."""
     return con.execute(
         """
-        with daily as (
+        with counted as (
             select cast(occurred_at as date) as activity_date,
                    count(*) as events,
                    count(distinct account_id) as accounts,
@@ -102,20 +105,32 @@ def _usage_profile(
                    avg(case when list_contains(?, event_type) then 0 else 1 end)
                        as unmapped_event_share
             from raw.usage_events group by 1
+        ), spine as (  -- every day up to the reference date: a day with no events is a row
+            select cast(d as date) as activity_date
+            from range((select min(activity_date) from counted), cast(? as date), interval 1 day)
+                as t(d)
+        ), daily as (
+            select s.activity_date, coalesce(c.events, 0) as events,
+                   coalesce(c.accounts, 0) as accounts, c.null_account_share,
+                   c.unmapped_event_share
+            from spine as s left join counted as c using (activity_date)
         ), baseline as (
             select d.activity_date, median(p.events) as weekday_median
             from daily as d join daily as p
               on datediff('day', p.activity_date, d.activity_date) in (7, 14, 21, 28)
             group by 1
         )
-        select d.*, datediff('day', d.activity_date, ?) as days_before_reference,
+        select d.*,
+               case when d.events > 0 then datediff('day', d.activity_date, ?) end
+                   as days_before_reference,
                case when d.activity_date between ? - 7 and ? - 1
                     then d.events / b.weekday_median end as ratio_to_weekday_median
         from daily as d
         left join baseline as b using (activity_date)
+        where d.events > 0 or d.activity_date >= ? - 7
         order by d.activity_date
         """,
-        [mapped_names, reference, reference, reference],
+        [mapped_names, reference, reference, reference, reference, reference],
     ).df()
 
 

@@ -49,6 +49,13 @@ create table if not exists raw._quarantine (
 """
 
 
+GLOB_CHARACTERS = "*?[]{}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 class ContractViolation(Exception):
     """A file that breaks the contract as a whole (unreadable, missing a required column,
     too many bad rows). Nothing of it is loaded."""
@@ -122,10 +129,51 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -
         f"create table if not exists raw.{contract.name} ({columns}, "
         "_source_file varchar not null, _source_row bigint not null, _loaded_at timestamp not null)"
     )
+    # A warehouse built by an older contract gains the new columns (null for old rows);
+    # rows are always inserted by name, so column order never matters.
+    for c in contract.columns:
+        con.execute(
+            f"alter table raw.{contract.name} add column if not exists {c.name} {c.sql_type}"
+        )
 
 
-def _quote(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_name(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _stage_json(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Newline-delimited JSON, every value taken as text (as CSV is) so that the contract's
+    casts and rules decide, not DuckDB's type inference over a sample of rows."""
+    con.execute(
+        "create or replace temp table _json as select row_number() over () as _source_row, "
+        f"json as _doc from read_json_objects({_sql_text(path)}, format = 'newline_delimited')"
+    )
+    keys = [
+        r[0] for r in con.execute("select distinct unnest(json_keys(_doc)) from _json").fetchall()
+    ]
+    values = ", ".join(f"nullif(_doc ->> {_sql_text(k)}, '') as {_sql_name(k)}" for k in keys)
+    con.execute(
+        f"create or replace temp table _incoming as select _source_row{', ' if keys else ''}{values} "
+        "from _json"
+    )
+
+
+def _number_rows_around_malformed(con: duckdb.DuckDBPyConnection) -> None:
+    """Parsed CSV rows are numbered 1..n, skipping malformed lines; give each its real
+    data-row number so the quarantine and the raw table point at the right line."""
+    if con.execute("select count(*) from _malformed").fetchone()[0] == 0:
+        return
+    con.execute(
+        """update _incoming set _source_row = n.file_row from (
+            select r.range + 1 as file_row, row_number() over (order by r.range) as parsed_row
+            from range((select count(*) from _incoming) + (select count(*) from _malformed)) as r
+            where r.range + 1 not in (select source_row from _malformed)
+        ) as n where _incoming._source_row = n.parsed_row"""
+    )
 
 
 def _stage_file(
@@ -142,22 +190,20 @@ def _stage_file(
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_scans")
             con.execute(
                 "create or replace temp table _incoming as select row_number() over () as _source_row, * "
-                f"from read_csv({_quote(path)}, header = true, all_varchar = true, store_rejects = true, "
+                f"from read_csv({_sql_text(path)}, header = true, all_varchar = true, store_rejects = true, "
                 "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')"
             )
             con.execute(  # one line can break several rules: count it once
                 "insert into _malformed select line - 1, any_value(csv_line), "
                 "min(error_message) from _csv_rejects group by line"
             )
+            _number_rows_around_malformed(con)
         elif fmt == "json":
-            con.execute(
-                "create or replace temp table _incoming as select row_number() over () as _source_row, * "
-                f"from read_json({_quote(path)}, format = 'newline_delimited')"
-            )
+            _stage_json(con, path)
         else:
             con.execute(
                 "create or replace temp table _incoming as select * rename (file_row_number as _source_row) "
-                f"from read_parquet({_quote(path)}, file_row_number = true)"
+                f"from read_parquet({_sql_text(path)}, file_row_number = true)"
             )
             con.execute("update _incoming set _source_row = _source_row + 1")
     except duckdb.Error as exc:
@@ -341,8 +387,8 @@ def _load_file(
     _classify_rows(con, contract, rules, now)
     names = ", ".join(f'"{c.name}"' for c in contract.columns)
     con.execute(
-        f"insert into raw.{contract.name} select {names}, ?, _source_row, ? "
-        "from _checked where _violation is null and not _duplicate",
+        f"insert into raw.{contract.name} by name select {names}, ? as _source_file, _source_row, "
+        "? as _loaded_at from _checked where _violation is null and not _duplicate",
         [path, now],
     )
     con.execute(
@@ -398,8 +444,8 @@ def load_new_files(
             "create or replace temp table _known_accounts as select distinct account_id from raw.accounts"
         )
     fs, files = list_files(landing, contract)
-    if not _is_local(fs):  # DuckDB reads object-storage files through the same fsspec filesystem
-        con.register_filesystem(fs)
+    if not _is_local(fs) and _protocol(fs) not in con.list_filesystems():
+        con.register_filesystem(fs)  # DuckDB reads remote files through the same filesystem
     seen = dict(
         con.execute(
             "select checksum, file_path from raw._load_ledger where source = ? and status = 'loaded'",
@@ -415,7 +461,16 @@ def load_new_files(
         if path in recorded:
             continue
         checksum = _checksum(fs, path)
-        now = datetime.now(UTC).replace(tzinfo=None)
+        if any(ch in path.rsplit("/", 1)[-1] for ch in GLOB_CHARACTERS):
+            # DuckDB's readers would expand the name as a pattern and read other files
+            message = (
+                f"{path}: file names may not contain any of {GLOB_CHARACTERS}; rename the file"
+            )
+            _record(
+                con, contract, FileLoad(path, "rejected", message=message), checksum, _utc_now()
+            )
+            raise ContractViolation(message)
+        now = _utc_now()
         if checksum in seen:
             load = FileLoad(path, "duplicate_content", duplicate_of=seen[checksum],
                             message="same content as an earlier file")  # fmt: skip
@@ -432,10 +487,19 @@ def load_new_files(
                     f"max_reject_rate {rules.max_reject_rate:.1%}); rules broken: "
                     f"{_rule_counts(con)}. The file was not loaded."
                 )
-        except ContractViolation as exc:
+        except Exception as exc:
             con.execute("rollback")
-            _record(con, contract, FileLoad(path, "rejected", message=str(exc)), checksum, now)
-            raise
+            violation = (
+                exc
+                if isinstance(exc, ContractViolation)
+                else ContractViolation(
+                    f"{path}: could not be loaded into raw.{contract.name}: {exc}"
+                )
+            )
+            _record(
+                con, contract, FileLoad(path, "rejected", message=str(violation)), checksum, now
+            )
+            raise violation from exc
         _record(con, contract, load, checksum, now)
         con.execute("commit")
         seen[checksum] = path

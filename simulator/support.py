@@ -163,8 +163,8 @@ def nps_responses(
         when = pd.Series(
             pd.Timestamp(month) + pd.to_timedelta(rng.integers(0, 14 * 86400, idx.size), unit="s")
         )
-        when = when[when <= pd.Timestamp(spec.as_of)]
-        idx = idx[: len(when)]
+        answered = (when <= pd.Timestamp(spec.as_of)).to_numpy()
+        idx, when = idx[answered], when[answered].reset_index(drop=True)
         alive = _alive_at(when, accounts, lifecycle, idx)
         idx, when = idx[alive], when[alive].reset_index(drop=True)
         churn = lifecycle["churn_date"].to_numpy()[idx]

@@ -117,3 +117,14 @@ def test_the_html_page_lists_the_same_alerts(latest):
     for account_id in alerts["account_id"]:
         assert f'data-account="{account_id}"' in page
     assert page.count('<tr data-account="') >= len(alerts)
+
+
+def test_churn_derived_from_subscription_spells_matches_the_ground_truth(warehouse, demo_dirs):
+    """Late renewals inside the re-sign gap are not churn; won-back accounts are active."""
+    truth = pd.read_csv(demo_dirs.truth / "accounts_truth.csv", dtype={"account_id": str})
+    derived = warehouse.execute("select account_id, has_churned from marts.dim_accounts").df()
+    merged = derived.merge(truth, on="account_id", validate="one_to_one")
+    expected = merged["churned_by_as_of"] & merged["reactivated_on"].isna()
+    assert len(merged) == len(truth)
+    assert (merged["has_churned"] == expected).all()
+    assert merged["late_renewal_days"].gt(0).any() and merged["reactivated_on"].notna().any()

@@ -141,3 +141,43 @@ def test_a_key_seen_in_an_earlier_file_with_other_content_is_quarantined(con, tm
         datetime(2026, 1, 1, 10),
         datetime(2026, 1, 2, 8),
     )
+
+
+def test_an_object_storage_landing_zone_loads_through_fsspec(con):
+    """fsspec's in-memory filesystem stands in for a bucket: listing, checksums and
+    DuckDB's reads all go through it, for more than one source on one connection."""
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/accounts/a.csv", (HEADER + GOOD).encode())
+    tickets = [
+        '{"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-01-01T10:00:00Z"}',
+        '{"ticket_id": 2, "account_id": "A2", "opened_at": "2026-01-02T10:00:00Z", "csat": "5"}',
+        '{"ticket_id": "T3", "account_id": "", "opened_at": "2026-01-03T10:00:00Z"}',
+    ]
+    fs.pipe("/bucket/support_tickets/t.jsonl", "\n".join(tickets).encode())
+    rules = IngestRules(max_reject_rate=0.5)
+    (accounts,) = load_new_files(con, ACCOUNTS, "memory://bucket", rules)
+    (loaded,) = load_new_files(con, SOURCES["support_tickets"], "memory://bucket", rules)
+    assert accounts.rows_loaded == 2
+    assert (loaded.rows_loaded, loaded.rows_quarantined) == (2, 1)
+    # JSON values are read as text: a numeric id is "2", not a quoted JSON value
+    ids = con.execute("select ticket_id from raw.support_tickets order by 1").fetchall()
+    assert ids == [("2",), ("T1",)]
+
+
+def test_rows_after_a_malformed_line_keep_their_own_row_numbers(con, landing):
+    (landing / "accounts_g.csv").write_text(HEADER + "A1,Acme,SMB\n" + GOOD)
+    (load,) = _load(con, landing)
+    assert (load.rows_read, load.rows_loaded, load.rows_quarantined) == (3, 2, 1)
+    assert con.execute("select source_row, rule from raw._quarantine").fetchall() == [
+        (1, "malformed_row")
+    ]
+    rows = con.execute("select account_id, _source_row from raw.accounts order by 2").fetchall()
+    assert rows == [("A1", 2), ("A2", 3)]
+
+
+def test_a_file_name_that_duckdb_would_read_as_a_pattern_is_refused(con, landing):
+    (landing / "accounts[1].csv").write_text(HEADER + GOOD)
+    with pytest.raises(ContractViolation, match=r"accounts\[1\]\.csv: file names may not contain"):
+        _load(con, landing)
+    assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 0

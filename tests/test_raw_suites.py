@@ -64,3 +64,9 @@ def test_a_crm_snapshot_that_lost_accounts_fails_volume(copy):
     )
     failed = _failed(_validate(copy, "accounts"))
     assert "expect_column_values_to_be_between:ratio_to_previous_file" in failed
+
+
+def test_a_day_with_no_events_at_all_fails_volume(copy):
+    copy.execute("delete from raw.usage_events where cast(occurred_at as date) = '2026-10-29'")
+    failed = _failed(_validate(copy, "usage_events"))
+    assert failed == {"expect_column_values_to_be_between:ratio_to_weekday_median": 1}

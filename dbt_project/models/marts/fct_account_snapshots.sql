@@ -33,6 +33,27 @@ observation_dates as (
         and d.observation_date <= o.as_of_date
 ),
 
+period_in_force as (
+    -- plan, term, seats and MRR as billed on the observation date (point in time: the
+    -- CRM's current values would leak later up- and downgrades into past rows)
+    select
+        d.observation_date,
+        p.account_id,
+        p.plan,
+        p.contract_term,
+        p.seats,
+        p.mrr
+    from observation_dates as d
+    inner join {{ ref('stg_billing__subscriptions') }} as p
+        on
+            d.observation_date > p.start_date
+            and (p.end_date is null or d.observation_date <= p.end_date)
+    qualify
+        row_number() over (
+            partition by d.observation_date, p.account_id order by p.start_date desc
+        ) = 1
+),
+
 observed_accounts as (
     -- accounts inside a subscription spell on the observation date; the spell's end
     -- (null while it runs) is the churn the label looks for
@@ -41,10 +62,10 @@ observed_accounts as (
         d.is_scoring_row,
         a.account_id,
         a.segment,
-        a.plan,
-        a.contract_term,
-        a.seats,
-        a.mrr,
+        coalesce(p.plan, a.plan) as plan,
+        coalesce(p.contract_term, a.contract_term) as contract_term,
+        coalesce(p.seats, a.seats) as seats,
+        coalesce(p.mrr, a.mrr) as mrr,
         a.signup_date,
         s.spell_end as churned_on
     from observation_dates as d
@@ -61,6 +82,8 @@ observed_accounts as (
                 or a.signup_date
                 <= {{ dbt.dateadd('day', -var('min_tenure_days'), 'd.observation_date') }}
             )
+    left join period_in_force as p
+        on d.observation_date = p.observation_date and s.account_id = p.account_id
 ),
 
 usage_window as (
@@ -123,6 +146,9 @@ select
         when {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }} > a.as_of_date
             then null
         when o.churned_on < {{ dbt.dateadd('day', var('lead_days'), 'o.observation_date') }}
+            then null
+        -- an end this recent may still be followed by a re-sign within the gap: unknown yet
+        when o.churned_on > {{ dbt.dateadd('day', -var('resign_gap_days'), 'a.as_of_date') }}
             then null
         when o.churned_on < {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }}
             then 1
