@@ -8,6 +8,7 @@ from expectations.check_result import to_asset_check_result
 from expectations.raw_tables import contract_expectations, raw_table_frame
 from expectations.validate import run_suite
 from ingest import SOURCES, SourceContract
+from ingest.ledger import RECONCILE_RULE, reconcile
 from ml.artifacts import load_model
 from ml.score import SCORES_TABLE
 from orchestration.assets.ingest import RAW_ACCOUNTS
@@ -49,32 +50,8 @@ def build_reconciliation_check(source: str) -> dg.AssetChecksDefinition:
         holds the quarantined rows, and the raw table holds exactly the rows the ledger
         says were loaded (nothing lost, nothing counted twice)."""
         with warehouse.connect(read_only=True) as con:
-            broken = con.execute(
-                f"""
-                with in_table as (
-                    select _source_file as file_path, count(*) as rows_in_table
-                    from raw.{source} group by _source_file
-                ), in_quarantine as (
-                    select file_path, count(*) as rows_in_quarantine
-                    from raw._quarantine where source = ? group by file_path
-                )
-                select l.file_path, l.rows_read, l.rows_loaded, l.rows_quarantined,
-                       l.rows_deduplicated, coalesce(t.rows_in_table, 0) as rows_in_table,
-                       coalesce(q.rows_in_quarantine, 0) as rows_in_quarantine
-                from raw._load_ledger l
-                left join in_table t using (file_path)
-                left join in_quarantine q using (file_path)
-                where l.source = ? and l.status = 'loaded'
-                  and (l.rows_read <> l.rows_loaded + l.rows_quarantined + l.rows_deduplicated
-                       or coalesce(t.rows_in_table, 0) <> l.rows_loaded
-                       or coalesce(q.rows_in_quarantine, 0) <> l.rows_quarantined)
-                """,
-                [source, source],
-            ).fetchall()
-            files = con.execute(
-                "select count(*) from raw._load_ledger where source = ? and status = 'loaded'",
-                [source],
-            ).fetchone()[0]
+            result = reconcile(con, source)
+        broken, files = result.broken, result.files_checked
         return dg.AssetCheckResult(
             passed=not broken,
             description=(
@@ -84,8 +61,7 @@ def build_reconciliation_check(source: str) -> dg.AssetChecksDefinition:
             ),
             metadata={
                 "table": f"raw.{source}",
-                "rule": "per file: rows_read = loaded + quarantined + de-duplicated; "
-                "loaded = rows in table; quarantined = rows in raw._quarantine",
+                "rule": RECONCILE_RULE,
                 "files_checked": files,
                 "failing_files": len(broken),
                 "sample": dg.MetadataValue.json([list(map(str, row)) for row in broken[:5]]),

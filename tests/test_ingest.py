@@ -181,3 +181,24 @@ def test_a_file_name_that_duckdb_would_read_as_a_pattern_is_refused(con, landing
     with pytest.raises(ContractViolation, match=r"accounts\[1\]\.csv: file names may not contain"):
         _load(con, landing)
     assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 0
+
+
+def test_reconciliation_catches_a_row_lost_after_loading(con, landing):
+    from ingest.ledger import reconcile
+
+    (landing / "accounts_h.csv").write_text(
+        HEADER + GOOD + ",NoKey,SMB,Pro,monthly,1,2026-01-01,Ana\n"
+    )
+    _load(con, landing)
+    assert reconcile(con, "accounts").broken == []
+    con.execute("delete from raw.accounts where account_id = 'A2'")
+    (broken,) = reconcile(con, "accounts").broken
+    assert broken[0].endswith("accounts_h.csv")
+    assert broken[1:] == (
+        3,
+        2,
+        1,
+        0,
+        1,
+        1,
+    )  # read, loaded, quarantined, de-duplicated, in table, in quarantine

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from ingest import SOURCES, IngestRules, SourceContract, load_new_files
+from ingest.ledger import quarantined_by_rule
 from orchestration.resources import PipelineResource, WarehouseResource
 
 RAW_ACCOUNTS = dg.AssetKey(["raw", "accounts"])
@@ -42,12 +43,7 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             loads = load_new_files(con, contract, pipeline.paths().landing, rules)
             table_rows = con.execute(f"select count(*) from raw.{contract.name}").fetchone()[0]
-            by_rule = dict(
-                con.execute(
-                    "select rule, count(*) from raw._quarantine where source = ? group by rule",
-                    [contract.name],
-                ).fetchall()
-            )
+            by_rule = quarantined_by_rule(con, contract.name)
         for load in loads:
             context.log.info(
                 f"{load.file_path}: {load.status}, read {load.rows_read}, loaded {load.rows_loaded}, "

@@ -62,7 +62,7 @@ select
         when c.reason = 'payment_failure' or (f.failed > 0 and f.paid = 0) then 'involuntary'
         else 'voluntary'
     end as churn_type,
-    l.max_mrr as last_mrr
+    l.max_mrr as peak_spell_mrr
 from latest as l
 left join cancellation as c on l.account_id = c.account_id and c.rn = 1
 left join failed_payments as f on l.account_id = f.account_id
