@@ -46,7 +46,15 @@ def subscription_periods(
         rows.append((acc.account_id, k, acc.plan, acc.contract_term, seats, start, end))
         if pd.notna(life.reactivated_on):
             rows.append(
-                (acc.account_id, k + 1, acc.plan, "monthly", seats, life.reactivated_on, None)
+                (
+                    acc.account_id,
+                    k + 1,
+                    acc.plan,
+                    acc.contract_term,
+                    seats,
+                    life.reactivated_on,
+                    None,
+                )
             )
     periods = pd.DataFrame(
         rows,

@@ -31,6 +31,9 @@ def crm_snapshot(accounts: pd.DataFrame, lifecycle: pd.DataFrame, on: date) -> p
     term_days = np.where(annual, 365, 30)
     elapsed = (day - acc["signup_date"]).dt.days.to_numpy()
     renewal = acc["signup_date"] + pd.to_timedelta((elapsed // term_days + 1) * term_days, unit="D")
+    # a churned account has no next renewal (until it is won back)
+    gone = (life["churn_date"] <= day) & ~(life["reactivated_on"] <= day)
+    renewal = renewal.where(~gone.to_numpy())
     first = acc["contact_first_name"]
     last = acc["contact_last_name"]
     domain = acc["company_name"].str.split(" ").str[0].str.lower()

@@ -124,7 +124,20 @@ def generate(
     user_export = users[
         ["user_id", "account_id", "full_name", "email", "role", "created_at", "deactivated_at"]
     ]
-    user_export = user_export[user_export["created_at"] <= pd.Timestamp(spec.as_of)].assign(
+    # users of an account that left (and was not won back) are deactivated when it leaves
+    left_on = users["account_index"].map(
+        life["churn_date"].where(life["churned_by_as_of"] & life["reactivated_on"].isna())
+    )
+    user_export = user_export.assign(
+        deactivated_at=user_export["deactivated_at"]
+        .where(user_export["deactivated_at"] <= left_on, left_on)
+        .fillna(user_export["deactivated_at"])
+    )
+    never_joined = user_export["created_at"] >= left_on  # would have joined after it left
+    user_export = user_export[
+        ~never_joined & (user_export["created_at"] <= pd.Timestamp(spec.as_of))
+    ]
+    user_export = user_export.assign(
         created_at=lambda f: f["created_at"].dt.date,
         deactivated_at=lambda f: f["deactivated_at"].dt.date,
     )
