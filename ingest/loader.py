@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import fsspec
 
-from ingest.contract import ACCOUNTS, FORMATS, SourceContract
+from ingest.contract import ACCOUNTS, FORMATS, ColumnSpec, SourceContract
 
 LEDGER_DDL = """
 create schema if not exists raw;
@@ -229,7 +229,7 @@ def _stage_file(
     return parsed + malformed, notes
 
 
-def _cast(column, alias: bool = True) -> str:
+def _cast(column: ColumnSpec, alias: bool = True) -> str:
     name = f'"{column.name}"'
     if column.sql_type == "TIMESTAMP":  # offsets honoured, naive values taken as UTC
         expr = f"cast(timezone('UTC', try_cast({name} as timestamptz)) as timestamp)"
@@ -433,8 +433,9 @@ def load_new_files(
     """Load every file of ``contract`` not loaded before; return what happened to each.
 
     Raises ContractViolation (after recording it in the ledger, and with nothing of the
-    file loaded) for an unreadable file, a missing required column, or a file whose
-    share of quarantined rows exceeds ``rules.max_reject_rate``.
+    file loaded) for an unreadable file, a missing required column, a file whose share
+    of quarantined rows exceeds ``rules.max_reject_rate``, a file name DuckDB would read
+    as a pattern, or any other error while loading the file.
     """
     con.execute("set TimeZone = 'UTC'")
     ensure_raw_table(con, contract)
@@ -499,6 +500,8 @@ def load_new_files(
             _record(
                 con, contract, FileLoad(path, "rejected", message=str(violation)), checksum, now
             )
+            if violation is exc:
+                raise
             raise violation from exc
         _record(con, contract, load, checksum, now)
         con.execute("commit")

@@ -183,7 +183,6 @@ def _events_for_active_days(
     user_local, day_idx = np.nonzero(active)
     acc_local = acc_of_user[user_local]
     acc = acc_local + a.start
-    risk = state.risk[acc]
     engagement = state.engagement[acc]
     sessions = 1 + rng.poisson(0.25 * engagement)
     s_user = np.repeat(user_local, sessions)
@@ -222,7 +221,6 @@ def _events_for_active_days(
     # UTC that spill past it belong to the next delivery.
     kept = np.nonzero(occurred < cutoff)[0]
     order = kept[np.argsort(occurred[kept], kind="stable")]
-    del risk, engagement
 
     def take(x: np.ndarray) -> np.ndarray:
         return x[order]

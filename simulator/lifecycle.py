@@ -108,7 +108,6 @@ def simulate_lifecycle(
     seats_after = np.where(
         changes, np.maximum(1, np.round(accounts["seats"].to_numpy() * factor)), np.nan
     )
-    plan_after = np.where(changes, accounts["plan"].to_numpy(), None)
 
     # Trap: a monthly renewal paid late (shorter than the re-sign gap) is not churn.
     lapse = ~annual & ~churns & (rng.random(n) < 0.04) & (life_days > 120)
@@ -140,7 +139,6 @@ def simulate_lifecycle(
             "decay_days": np.where(decays, rng.integers(45, 120, n), 0),
             "plan_change_date": change_date,
             "plan_change": np.where(changes, np.where(upgrade, "upgrade", "downgrade"), None),
-            "plan_after": plan_after,
             "seats_after": seats_after,
             "late_renewal_start": lapse_start,
             "late_renewal_days": np.where(np.isnat(lapse_start), 0, rng.integers(3, 20, n)),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator import SimulationSpec, generate
+from simulator import GenerationResult, SimulationSpec, generate
 from simulator.faults import ROW_FAULTS, InjectedFault, inject_faults
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,9 +65,9 @@ def make_pipeline_dirs(root: Path) -> PipelineDirs:
     )
 
 
-def generate_small(dirs: PipelineDirs, **spec) -> None:
+def generate_small(dirs: PipelineDirs, **spec) -> GenerationResult:
     """A small dataset as of SMALL_DEMO's date (freshness matches TEST_CONFIG)."""
-    generate(SimulationSpec(**{**SMALL_DEMO, **spec}), dirs.landing, dirs.truth)
+    return generate(SimulationSpec(**{**SMALL_DEMO, **spec}), dirs.landing, dirs.truth)
 
 
 def point_pipeline_at(mp: pytest.MonkeyPatch, dirs: PipelineDirs, config: Path) -> None:
@@ -110,8 +110,7 @@ def demo_dirs(
     """The session's dataset, with every row-level fault injected: the nightly run must
     quarantine or de-duplicate them and still succeed."""
     dirs = make_pipeline_dirs(tmp_path_factory.mktemp("pipeline"))
-    result = generate(SimulationSpec(**SMALL_DEMO), dirs.landing, dirs.truth)
-    assert result.events > 100_000
+    assert generate_small(dirs).events > 100_000
     mp = pytest.MonkeyPatch()
     point_pipeline_at(mp, dirs, test_config)
     yield dirs

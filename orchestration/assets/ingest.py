@@ -2,14 +2,14 @@
 
 import dagster as dg
 
-from ingest import SOURCES, IngestRules, SourceContract, load_new_files
+from ingest import SOURCES, FileLoad, IngestRules, SourceContract, load_new_files
 from ingest.ledger import quarantined_by_rule
 from orchestration.resources import PipelineResource, WarehouseResource
 
 RAW_ACCOUNTS = dg.AssetKey(["raw", "accounts"])
 
 
-def _files_table(loads) -> str:
+def _files_table(loads: list[FileLoad]) -> str:
     lines = [
         "| file | status | read | loaded | quarantined | de-duplicated | note |",
         "|---|---|---:|---:|---:|---:|---|",
