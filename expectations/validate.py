@@ -23,6 +23,9 @@ import pandas as pd
 SUITES_DIR = Path(__file__).with_name("suites")
 
 
+WARNING = "warning"  # an expectation whose meta says so reports without blocking
+
+
 @dataclass(frozen=True)
 class ExpectationFailure:
     expectation: str
@@ -31,12 +34,18 @@ class ExpectationFailure:
     unexpected_percent: float | None
     sample: list[Any]
     rule: str | None = None
+    sample_keys: list[dict[str, Any]] = field(default_factory=list)
+    observed_value: Any = None
+    severity: str = "error"
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
         count = f": {self.unexpected_count} rows" if self.unexpected_count is not None else ""
+        observed = f" (observed {self.observed_value})" if self.observed_value is not None else ""
         sample = f" (e.g. {self.sample[:5]})" if self.sample else ""
-        return f"{self.expectation}{target}{count}{sample}"
+        keys = f" keys {self.sample_keys[:5]}" if self.sample_keys else ""
+        rule = f" [{self.rule}]" if self.rule else ""
+        return f"{self.expectation}{target}{rule}{count}{observed}{sample}{keys}"
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,17 @@ class SuiteOutcome:
     rows: int
     evaluated: int
     failures: list[ExpectationFailure] = field(default_factory=list)
+    # every expectation's bounds as evaluated (parameters resolved), for the check's metadata
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
         return not self.failures
+
+    @property
+    def blocking(self) -> bool:
+        """True when a failed expectation is an error, not only a warning."""
+        return any(f.severity != WARNING for f in self.failures)
 
     def describe(self) -> str:
         if self.success:
@@ -70,9 +86,11 @@ def run_suite(
     table: str,
     parameters: dict[str, Any] | None = None,
     extra_expectations: list[dict[str, Any]] | None = None,
+    key_columns: list[str] | None = None,
 ) -> SuiteOutcome:
     """Validate ``frame`` (the contents of ``table``) against the stored suite, plus
-    ``extra_expectations`` (the ones derived from the data contract)."""
+    ``extra_expectations`` (the ones derived from the data contract). With
+    ``key_columns``, failures carry a sample of the failing rows' keys."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -92,14 +110,24 @@ def run_suite(
     result = validation.run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters or {},
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": 10,
+            **({"unexpected_index_column_names": key_columns} if key_columns else {}),
+        },
     )
-    failures = []
+    failures, thresholds = [], []
     for item in result.results:
+        config = item.expectation_config
+        meta = config.meta or {}
+        bounds = {k: _plain(v) for k, v in config.kwargs.items() if k != "batch_id"}
+        thresholds.append(
+            {"expectation": config.type, **bounds, "severity": meta.get("severity", "error")}
+        )
         if item.success:
             continue
-        config = item.expectation_config
         details = item.result or {}
+        keys = details.get("partial_unexpected_index_list") or []
         failures.append(
             ExpectationFailure(
                 expectation=config.type,
@@ -107,7 +135,12 @@ def run_suite(
                 unexpected_count=details.get("unexpected_count"),
                 unexpected_percent=details.get("unexpected_percent"),
                 sample=list(details.get("partial_unexpected_list") or [])[:10],
-                rule=(config.meta or {}).get("rule"),
+                rule=meta.get("rule"),
+                sample_keys=[
+                    {k: _plain(row[k]) for k in key_columns or [] if k in row} for row in keys[:10]
+                ],
+                observed_value=_plain(details.get("observed_value")),
+                severity=meta.get("severity", "error"),
             )
         )
     return SuiteOutcome(
@@ -116,4 +149,14 @@ def run_suite(
         rows=len(frame),
         evaluated=len(result.results),
         failures=failures,
+        thresholds=thresholds,
     )
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and dates as JSON-friendly values for check metadata."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (str, int, float, bool, type(None), list, dict)):
+        return value
+    return str(value)

@@ -13,24 +13,52 @@ NUMERIC = [
     "mrr",
     "tenure_days",
     "days_to_renewal",
+    "logins_7d",
     "logins_30d",
     "logins_prior_90d_monthly",
-    "login_trend",
-    "active_days_30d",
+    "logins_change_30v90",
+    "logins_vs_cohort",
     "core_actions_30d",
-    "core_action_trend",
+    "core_actions_change_30v90",
+    "core_actions_vs_cohort",
     "session_minutes_30d",
-    "avg_daily_active_users_30d",
-    "active_user_share_30d",
-    "max_daily_features_30d",
+    "session_minutes_change_30v90",
+    "active_days_7d",
+    "active_days_30d",
+    "days_since_last_login",
+    "days_since_last_core_action",
     "days_since_last_activity",
+    "features_used_30d",
+    "core_features_regular_30d",
+    "active_users_30d",
+    "active_user_share_30d",
+    "milestones_missed",
+    "open_tickets",
+    "stale_open_tickets",
+    "tickets_recent",
+    "tickets_30d",
+    "ticket_trend",
+    "csat_90d",
+    "nps_latest_score",
+    "nps_trend",
+    "failed_payments",
+    "health_score",
 ]
 SNAPSHOT_TABLE = "marts.fct_account_snapshots"
 
 
 def read_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All point-in-time snapshot rows (account grain: bounded by accounts x months)."""
-    return con.execute(f"select * from {SNAPSHOT_TABLE} order by observation_date, account_id").df()
+    """All point-in-time snapshot rows (account grain: bounded by accounts x months).
+
+    Numeric features become float64: DuckDB's nullable integers arrive as pandas
+    extension types (pd.NA), which scikit-learn's numpy path refuses.
+    """
+    frame = con.execute(
+        f"select * from {SNAPSHOT_TABLE} order by observation_date, account_id"
+    ).df()
+    numeric = [c for c in NUMERIC if c in frame.columns]
+    frame[numeric] = frame[numeric].astype("float64")
+    return frame
 
 
 def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:

@@ -3,8 +3,17 @@ downstream assets in the same run are not materialised, and the failure's metada
 names the table, the rule, the failing count and a sample."""
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from expectations.check_result import to_asset_check_result
+from expectations.marts import (
+    MART_SUITES,
+    MartSuite,
+    mart_frame,
+    previous_row_count,
+    record_row_count,
+    suite_parameters,
+)
 from expectations.raw_tables import contract_expectations, raw_table_frame
 from expectations.validate import run_suite
 from ingest import SOURCES, SourceContract
@@ -13,6 +22,7 @@ from ml.artifacts import load_model
 from ml.score import SCORES_TABLE
 from orchestration.assets.ingest import RAW_ACCOUNTS
 from orchestration.assets.model import churn_model, churn_scores
+from orchestration.assets.warehouse import warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
 
 
@@ -39,6 +49,33 @@ def build_raw_suite_check(contract: SourceContract) -> dg.AssetChecksDefinition:
             contract_expectations(contract),
         )
         return to_asset_check_result(outcome)
+
+    return _suite
+
+
+def build_mart_suite_check(mart: MartSuite) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=get_asset_key_for_model([warehouse_dbt_models], mart.model),
+        blocking=True,
+        name=f"{mart.suite}_suite",
+        description=f"Great Expectations suite {mart.suite} on {mart.table}: grain, ranges, "
+        "distribution and row count vs the previous passing run. Warning-level rules "
+        "report without blocking.",
+    )
+    def _suite(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            previous = previous_row_count(con, mart)
+            frame = mart_frame(con, mart)
+            outcome = run_suite(
+                frame,
+                mart.suite,
+                mart.table,
+                suite_parameters(pipeline.config(), previous),
+                key_columns=list(mart.key),
+            )
+            if not outcome.blocking:
+                record_row_count(con, mart, len(frame))
+        return to_asset_check_result(outcome, {"previous_passing_rows": previous or 0})
 
     return _suite
 
@@ -115,6 +152,7 @@ def scores_not_degenerate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 asset_checks = [
     *(build_raw_suite_check(contract) for contract in SOURCES.values()),
     *(build_reconciliation_check(source) for source in SOURCES),
+    *(build_mart_suite_check(mart) for mart in MART_SUITES),
     backtest_above_floor,
     scores_not_degenerate,
 ]

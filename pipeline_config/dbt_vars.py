@@ -18,4 +18,6 @@ def dbt_vars(config: Mapping[str, Any]) -> dict[str, Any]:
         "lead_days": model["lead_days"],
         "min_tenure_days": model["min_tenure_days"],
         "resign_gap_days": config["churn"]["resign_gap_days"],
+        "metrics": config["metrics"],
+        "health": config["health"],
     }

@@ -21,7 +21,7 @@ SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 def _dominant_signal(row: pd.Series, renewal_soon_days: int) -> tuple[str, str]:
     """The clearest observable reason behind the risk, with its numbers as evidence."""
-    trend = row["login_trend"]
+    trend = row["logins_change_30v90"]
     if pd.notna(trend) and trend <= -0.3:
         return "usage_decline", (
             f"logins {trend:+.0%} vs prior 90-day average "
@@ -31,7 +31,7 @@ def _dominant_signal(row: pd.Series, renewal_soon_days: int) -> tuple[str, str]:
         return "no_recent_login", f"no activity for {row['days_since_last_activity']:.0f} days"
     if row["seats"] >= 5 and row["active_user_share_30d"] < 0.2:
         return "low_breadth", (
-            f"{row['avg_daily_active_users_30d']:.1f} active users a day of {row['seats']:.0f} seats"
+            f"{row['active_users_30d']:.0f} active users in 30 days of {row['seats']:.0f} seats"
         )
     if row["days_to_renewal"] <= renewal_soon_days:
         return "renewal_risk", f"renewal in {row['days_to_renewal']:.0f} days"
@@ -52,7 +52,8 @@ def build_alerts(
     scores: pd.DataFrame, snapshots: pd.DataFrame, accounts: pd.DataFrame, cfg: dict[str, Any]
 ) -> pd.DataFrame:
     """Alerts for accounts at or above ``min_probability``, capped per CSM."""
-    tonight = snapshots[snapshots["is_scoring_row"]].drop(columns=["mrr"])
+    # the owner tonight is the CRM's current one, not the snapshot's point-in-time one
+    tonight = snapshots[snapshots["is_scoring_row"]].drop(columns=["mrr", "csm_owner"])
     frame = (
         scores[scores["churn_probability"] >= cfg["min_probability"]]
         .merge(tonight, on="account_id", how="left", validate="one_to_one")

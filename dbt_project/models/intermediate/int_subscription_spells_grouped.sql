@@ -35,6 +35,15 @@ marked as (
             partition by account_id order by start_date, end_date rows unbounded preceding
         ) as spell_number
     from ordered
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by account_id, spell_number order by start_date desc
+        ) as recency_rank
+    from marked
 )
 
 select
@@ -42,6 +51,8 @@ select
     spell_number,
     min(start_date) as spell_start,
     nullif(max(end_date), cast('9999-12-31' as date)) as spell_end,
-    max(mrr) as max_mrr
-from marked
+    max(mrr) as max_mrr,
+    -- the MRR billed when the spell ended: what a churn loses
+    max(case when recency_rank = 1 then mrr end) as last_mrr
+from ranked
 group by account_id, spell_number

@@ -1,15 +1,66 @@
--- Grain: one row per account per day on which the account had any usage event.
+-- Grain: one row per account per day with at least one usage event.
 -- active_users is null (not 0) when the export has no user ids: breadth is then unknown.
+-- Incremental: days whose user-days were recomputed in this run (newer events) are
+-- rebuilt whole and replace the stored ones; a full refresh gives the same rows.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_date',
+        on_schema_change='fail',
+    )
+}}
+
+with user_days as (
+    select *
+    from {{ ref('int_usage_user_days_aggregated') }}
+    {% if is_incremental() %}
+        where activity_date in (
+            select distinct activity_date
+            from {{ ref('int_usage_user_days_aggregated') }}
+            where events_loaded_at > (select max(events_loaded_at) from {{ this }})
+        )
+    {% endif %}
+),
+
+features as (
+    select
+        account_id,
+        activity_date,
+        count(*) as distinct_features,
+        count(case when is_core_feature then 1 end) as core_features_used
+    from {{ ref('fct_account_feature_daily_usage') }}
+    where activity_date in (select activity_date from user_days)
+    group by account_id, activity_date
+),
+
+accounts as (
+    select
+        account_id,
+        activity_date,
+        cast(sum(logins) as bigint) as logins,
+        case when count(user_id) > 0 then count(user_id) end as active_users,
+        cast(sum(session_seconds) / 60.0 as double) as session_minutes,
+        cast(sum(core_actions) as bigint) as core_actions,
+        cast(sum(feature_events) as bigint) as feature_events,
+        cast(sum(events) as bigint) as events,
+        max(events_loaded_at) as events_loaded_at
+    from user_days
+    group by account_id, activity_date
+)
+
 select
-    account_id,
-    activity_date,
-    count(case when event_role = 'login' then 1 end) as logins,
-    case when count(user_id) > 0 then count(distinct user_id) end as active_users,
-    count(case when event_role = 'login' then 1 end) as sessions,
-    coalesce(sum(case when event_role = 'login' then session_seconds end), 0) / 60.0
-        as session_minutes,
-    count(case when event_role = 'core_action' then 1 end) as core_actions,
-    count(case when event_role = 'feature_use' then 1 end) as feature_events,
-    count(distinct case when event_role = 'feature_use' then feature end) as distinct_features
-from {{ ref('stg_product__usage_events') }}
-group by account_id, activity_date
+    a.account_id,
+    a.activity_date,
+    a.logins,
+    a.active_users,
+    a.logins as sessions,
+    a.session_minutes,
+    a.core_actions,
+    a.feature_events,
+    coalesce(f.distinct_features, 0) as distinct_features,
+    coalesce(f.core_features_used, 0) as core_features_used,
+    a.events,
+    a.events_loaded_at
+from accounts as a
+left join features as f on a.account_id = f.account_id and a.activity_date = f.activity_date

@@ -1,14 +1,8 @@
--- One row per usage event (deduplicated on event_id), with the event's role
--- (login / core_action / feature_use) mapped from the company's own event names
--- by var('event_roles'); events of unmapped names keep a null role.
-with ranked as (
-    select
-        *,
-        row_number() over (partition by event_id order by _loaded_at, _source_file, _source_row)
-            as copy_rank
-    from {{ source('raw', 'usage_events') }}
-)
-
+-- One row per usage event, with the event's role (login / core_action / feature_use)
+-- mapped from the company's own event names by var('event_roles'); events of unmapped
+-- names keep a null role. No de-duplication here: the loader already guarantees one
+-- row per event_id (global key scope, later copies quarantined), and a window over every
+-- event would stop the incremental marts from reading only the days they need.
 select
     event_id,
     account_id,
@@ -22,6 +16,6 @@ select
     occurred_at,
     cast(occurred_at as date) as activity_date,
     session_seconds,
-    feature
-from ranked
-where copy_rank = 1
+    lower(feature) as feature,
+    _loaded_at as loaded_at
+from {{ source('raw', 'usage_events') }}

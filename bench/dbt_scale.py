@@ -1,0 +1,579 @@
+"""Benchmark dbt at 1M, 10M and 50M usage events: a full build, an incremental night,
+and the floor (a hand-written DuckDB query doing the daily aggregation and trends).
+
+``python -m bench.dbt_scale --events 10M`` (or ``--all``) generates a year of history in
+a fresh work folder, holds the newest day's usage events back, ingests the rest, and
+then measures, each in its own child process:
+
+1. ``dbt build --full-refresh`` over the year minus one day;
+2. the floor: one DuckDB connection (same ``memory_limit``) aggregating the same raw
+   events per account-day and computing 30/90-day trends at the observation dates;
+3. an incremental night: the held-back day arrives as a new landing file, the real
+   loader (``bench.run_pipeline --phase ingest``) loads it with a newer ``_loaded_at``,
+   then plain ``dbt build``.
+
+The issue this answers sets three targets at 50M events on 2 cores: full build at most
+2x the floor, peak memory at most 2.5 GB, and an incremental night at most 1/10 of the
+full build's compute. "Compute" is the sum of the models' ``execution_time`` in dbt's
+``run_results.json``: it leaves out dbt's start-up and parse, which do not grow with
+the data, and the tests, which are reported on their own.
+
+Generation and ingestion are ``bench.run_pipeline``'s own children, and every child is
+measured with its ``measure`` (``os.wait4``), as ``bench.ingest_scale`` does. The
+launcher imports only the standard library and ``bench.run_pipeline``; anything that
+needs DuckDB, PyYAML or a large JSON file (dbt's manifest) runs in a child of this
+module (``--step``), so the launcher's small RSS stays the floor of every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.ingest_scale import warehouse_mb
+from bench.run_pipeline import (
+    DBT_PROJECT_DIR,
+    REPO_ROOT,
+    _positive,
+    _read_result,
+    _write_result,
+    child_env,
+    dbt_command,
+    machine,
+    measure,
+)
+
+MONTHS = 12  # "one new day on a year of history"
+# target -> accounts for 12 months of history. Calibration runs (seed 42, as of
+# 2026-11-22) gave 1,521 events per account at 780 accounts, 1,568 at 7,200 and 1,574 at
+# 36,600; these counts aim at the target from those ratios. bench.ingest_scale's 18-month
+# counts scaled by 18/12 would overshoot by ~15%: a shorter history has fewer accounts
+# that signed up late, so events per account fall less than the months do.
+TARGETS: dict[str, int] = {
+    "1M": 660,
+    "10M": 6_380,
+    "50M": 31_800,
+}
+CONFIG_ENV_VAR = "CHURN_CONFIG"  # pipeline_config.loader's; not imported: it loads PyYAML
+HELD_BACK_DIR = "held_back"
+FLOOR_SCHEMA = "bench_floor"
+# dbt models whose work is the floor's work: events -> user-days -> account-days
+# (fct_account_daily_usage also joins the per-feature days for distinct_features) ->
+# trends at the observation dates. Their compute is compared with the floor's as well.
+USAGE_MODELS = (
+    "int_usage_user_days_aggregated",
+    "fct_account_feature_daily_usage",
+    "fct_account_daily_usage",
+    "fct_account_usage_trends",
+)
+TOP_MODELS = 5
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """One ``dbt build``: the child's wall time and peak RSS, and run_results.json's view."""
+
+    wall_s: float
+    peak_rss_mb: float
+    elapsed_s: float  # dbt's own elapsed_time: the nodes, without start-up and parse
+    models_s: float  # sum of the models' execution_time: the "compute"
+    tests_s: float  # data tests and unit tests
+    by_materialization: dict[str, float]  # models_s split by incremental / table / view
+    usage_models_s: float  # the models listed in USAGE_MODELS
+    slowest: list[tuple[str, float]]  # the TOP_MODELS slowest models
+    models: int
+    tests: int
+
+
+@dataclass(frozen=True)
+class DbtScaleResult:
+    """One target's figures: the columns of the README tables, plus what produced them."""
+
+    target: str
+    accounts: int
+    months: int
+    as_of: str
+    events: int  # generated
+    events_full: int  # what the full build sees: everything but the newest day
+    events_new_day: int
+    held_back_day: str
+    generate_s: float
+    ingest_s: float
+    ingest_peak_mb: float
+    full: DbtRun
+    floor_s: float
+    floor_peak_mb: float
+    floor_steps: dict[str, float]  # the floor's own statement timings (daily, trends)
+    floor_rows: dict[str, int]
+    night_ingest_s: float
+    night_ingest_peak_mb: float
+    night: DbtRun
+    warehouse_mb: float
+
+    @property
+    def full_vs_floor(self) -> float:
+        return self.full.wall_s / self.floor_s
+
+    @property
+    def night_vs_full(self) -> float:
+        return self.night.models_s / self.full.models_s
+
+
+# --- the steps (each runs in its own child process) ---------------------------------
+
+
+def step_hold_back(workdir: Path) -> dict[str, Any]:
+    """Move the newest day's events out of the newest monthly usage file, before ingest.
+
+    Splitting the landing file (rather than deleting rows from raw.usage_events after
+    the load) keeps the loader's ledger true to the raw table, and the held-back day is
+    delivered later as an ordinary new file, as a nightly export would be. DuckDB
+    rewrites both files; the loader casts every column, so the plain string columns that
+    replace the generator's dictionary-encoded ones load the same.
+    """
+    import duckdb
+
+    folder = workdir / "landing" / "usage_events"
+    newest = sorted(folder.glob("usage_events_*.parquet"))[-1]
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")  # occurred_at is UTC; days are UTC days
+        source = f"read_parquet('{newest}')"
+        day = con.execute(f"select max(cast(occurred_at as date)) from {source}").fetchone()[0]
+        held = workdir / HELD_BACK_DIR / f"usage_events_{day:%Y-%m-%d}.parquet"
+        held.parent.mkdir(parents=True, exist_ok=True)
+        rest = newest.with_suffix(".rest")
+        con.execute(
+            f"copy (select * from {source} where cast(occurred_at as date) = '{day}') "
+            f"to '{held}' (format parquet)"
+        )
+        con.execute(
+            f"copy (select * from {source} where cast(occurred_at as date) < '{day}') "
+            f"to '{rest}' (format parquet)"
+        )
+        count = "select count(*) from read_parquet('{}')"
+        held_rows = con.execute(count.format(held)).fetchone()[0]
+        kept_rows = con.execute(count.format(rest)).fetchone()[0]
+    finally:
+        con.close()
+    if kept_rows:
+        rest.replace(newest)
+    else:  # the newest day was the month's first: that month's file goes entirely
+        rest.unlink()
+        newest.unlink()
+    return {"day": day.isoformat(), "held_back_events": held_rows, "file": str(held)}
+
+
+def floor_sql(event_roles: dict[str, list[str]], min_history_days: int) -> dict[str, str]:
+    """The floor's two statements: what dbt's usage models compute, written by hand.
+
+    The daily step aggregates raw events straight to account-days (distinct users by
+    ``count(distinct)``), and the trends step sums each account's days in the 120 days
+    before each observation date (every month start at least ``min_history_days`` after
+    the first usage day, plus the as-of date, the day after the newest event), as
+    ``fct_account_usage_trends`` does: 7/30/90-day sums and the prior 90 days (31-120)
+    of logins, core actions and session minutes, active days and the last active dates.
+    """
+
+    def names(role: str) -> str:
+        return ", ".join("'" + name.replace("'", "''") + "'" for name in event_roles[role])
+
+    login, core = f"event_type in ({names('login')})", f"event_type in ({names('core_action')})"
+    daily = f"""
+        create or replace table {FLOOR_SCHEMA}.account_days as
+        select
+            account_id,
+            cast(occurred_at as date) as activity_date,
+            count(*) filter (where {login}) as logins,
+            count(distinct user_id) as active_users,
+            coalesce(sum(session_seconds) filter (where {login}), 0) / 60.0 as session_minutes,
+            count(*) filter (where {core}) as core_actions
+        from raw.usage_events
+        group by account_id, activity_date"""
+    sums = []
+    for metric in ("logins", "core_actions", "session_minutes"):
+        for days in (7, 30, 90):
+            sums.append(
+                f"sum({metric}) filter (where u.activity_date >= d.observation_date - {days}) "
+                f"as {metric}_{days}d"
+            )
+        sums.append(
+            f"sum({metric}) filter (where u.activity_date < d.observation_date - 30) "
+            f"as {metric}_prior_90d"
+        )
+    for days in (7, 30, 90):
+        sums.append(
+            f"count(*) filter (where u.activity_date >= d.observation_date - {days}) "
+            f"as active_days_{days}d"
+        )
+    sums += [
+        "max(u.activity_date) filter (where u.logins > 0) as last_login_date",
+        "max(u.activity_date) filter (where u.core_actions > 0) as last_core_action_date",
+        "max(u.activity_date) as last_activity_date",
+    ]
+    select_sums = ",\n            ".join(sums)
+    trends = f"""
+        create or replace table {FLOOR_SCHEMA}.trends as
+        with bounds as (
+            select
+                min(activity_date) + {min_history_days} as first_date,
+                max(activity_date) + 1 as as_of_date
+            from {FLOOR_SCHEMA}.account_days
+        ),
+        dates as (
+            select cast(m.generate_series as date) as observation_date
+            from bounds as b,
+                generate_series(
+                    cast(date_trunc('month', b.first_date) as timestamp),
+                    cast(b.as_of_date as timestamp),
+                    interval 1 month
+                ) as m
+            where cast(m.generate_series as date) >= b.first_date
+              and cast(m.generate_series as date) < b.as_of_date
+            union all
+            select as_of_date from bounds
+        )
+        select
+            u.account_id,
+            d.observation_date,
+            {select_sums}
+        from dates as d
+        inner join {FLOOR_SCHEMA}.account_days as u
+            on u.activity_date >= d.observation_date - {min_history_days}
+            and u.activity_date < d.observation_date
+        group by u.account_id, d.observation_date"""
+    return {"daily": daily, "trends": trends}
+
+
+def step_floor(workdir: Path) -> dict[str, Any]:
+    """Run the floor on the warehouse the full build just read, then drop its tables.
+
+    Same DuckDB settings as every pipeline connection (``warehouse_settings``: the
+    memory limit dbt's profile also sets), two threads as DuckDB picks on this machine.
+    """
+    import duckdb
+
+    from pipeline_config import load_config, resolve_paths, warehouse_settings
+
+    config = load_config()
+    statements = floor_sql(config["event_roles"], config["metrics"]["min_history_days"])
+    con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
+    timings, rows = {}, {}
+    try:
+        con.execute(f"create schema if not exists {FLOOR_SCHEMA}")
+        for name, sql in statements.items():
+            started = time.perf_counter()
+            con.execute(sql)
+            timings[name] = round(time.perf_counter() - started, 2)
+        for table in ("account_days", "trends"):
+            rows[table] = con.execute(f"select count(*) from {FLOOR_SCHEMA}.{table}").fetchone()[0]
+        con.execute(f"drop schema {FLOOR_SCHEMA} cascade")
+    finally:
+        con.close()
+    return {"steps": timings, "rows": rows}
+
+
+def step_dbt_summary(workdir: Path, label: str) -> dict[str, Any]:
+    """Sum run_results.json's execution times by resource type and materialization.
+
+    The materialization comes from the manifest of the same run (several MB of JSON,
+    which is why this is a child and not the launcher). run_results.json is kept as
+    ``bench_results/run_results_<label>.json``: the next build overwrites the original.
+    """
+    target = workdir / "dbt_target"
+    run_results = json.loads((target / "run_results.json").read_text())
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    shutil.copy(
+        target / "run_results.json", workdir / "bench_results" / f"run_results_{label}.json"
+    )
+    models, tests, tests_n, by_materialization = {}, 0.0, 0, {}
+    failed = [
+        r["unique_id"] for r in run_results["results"] if r["status"] not in ("success", "pass")
+    ]
+    for r in run_results["results"]:
+        kind = r["unique_id"].split(".", 1)[0]
+        if kind == "model":
+            name = nodes[r["unique_id"]]["name"]
+            models[name] = r["execution_time"]
+            materialized = nodes[r["unique_id"]]["config"]["materialized"]
+            by_materialization[materialized] = (
+                by_materialization.get(materialized, 0.0) + r["execution_time"]
+            )
+        elif kind in ("test", "unit_test"):
+            tests += r["execution_time"]
+            tests_n += 1
+    slowest = sorted(models.items(), key=lambda item: item[1], reverse=True)[:TOP_MODELS]
+    return {
+        "elapsed_s": round(run_results["elapsed_time"], 2),
+        "models_s": round(sum(models.values()), 2),
+        "tests_s": round(tests, 2),
+        "by_materialization": {k: round(v, 2) for k, v in sorted(by_materialization.items())},
+        "usage_models_s": round(sum(models.get(m, 0.0) for m in USAGE_MODELS), 2),
+        "slowest": [(name, round(s, 2)) for name, s in slowest],
+        "models": len(models),
+        "tests": tests_n,
+        "not_passed": failed,
+    }
+
+
+STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "hold-back": step_hold_back,
+    "floor": step_floor,
+}
+
+
+# --- the parent: run each step as a child and measure it ----------------------------
+
+
+def _log(target: str, message: str) -> None:
+    print(f"[bench] {target}: {message}", file=sys.stderr, flush=True)
+
+
+def _run_dbt(
+    target: str, label: str, workdir: Path, env: dict[str, str], extra: list[str]
+) -> DbtRun:
+    """One measured ``dbt build`` (run_pipeline's command, plus ``extra``) and its summary."""
+    _log(target, f"dbt build {' '.join(extra)} ...".replace("  ", " "))
+    command = dbt_command(workdir, env) + extra
+    log = workdir / "bench_logs" / f"dbt_{label}.log"
+    measured = measure(f"dbt {label}", command, DBT_PROJECT_DIR, env, log)
+    summary_command = [sys.executable, "-m", "bench.dbt_scale", "--step", "dbt-summary"]
+    summary_command += ["--workdir", str(workdir), "--label", label]
+    subprocess.run(summary_command, cwd=REPO_ROOT, env=env, check=True)
+    summary = _read_result(workdir, f"dbt_{label}")
+    if summary["not_passed"]:  # warnings from tests would still be success for the exit code
+        _log(target, f"dbt {label}: not passed: {summary['not_passed']}")
+    run = DbtRun(
+        wall_s=measured.wall_s,
+        peak_rss_mb=measured.peak_rss_mb,
+        elapsed_s=summary["elapsed_s"],
+        models_s=summary["models_s"],
+        tests_s=summary["tests_s"],
+        by_materialization=summary["by_materialization"],
+        usage_models_s=summary["usage_models_s"],
+        slowest=[tuple(item) for item in summary["slowest"]],
+        models=summary["models"],
+        tests=summary["tests"],
+    )
+    _log(target, f"dbt {label}: {run.wall_s} s, {run.peak_rss_mb} MB, models {run.models_s} s")
+    return run
+
+
+def run_target(
+    target: str, accounts: int, months: int, workdir: Path, config: Path | None
+) -> DbtScaleResult:
+    """Generate, hold back the newest day, ingest, full build, floor, then one night.
+
+    ``config`` (from ``--as-of``) becomes the children's ``CHURN_CONFIG``.
+    """
+    env = child_env(workdir)
+    if config is not None:
+        env[CONFIG_ENV_VAR] = str(config)
+
+    def child(name: str, module: str, flag: str, value: str) -> Any:
+        command = [sys.executable, "-m", module, flag, value, "--workdir", str(workdir)]
+        if module == "bench.run_pipeline":
+            command += ["--accounts", str(accounts), "--months", str(months)]
+        _log(target, f"{name} ...")
+        measured = measure(name, command, REPO_ROOT, env, workdir / "bench_logs" / f"{name}.log")
+        _log(target, f"{name}: {measured.wall_s} s, {measured.peak_rss_mb} MB")
+        return measured
+
+    generate = child("generate", "bench.run_pipeline", "--phase", "generate")
+    child("hold-back", "bench.dbt_scale", "--step", "hold-back")
+    ingest = child("ingest", "bench.run_pipeline", "--phase", "ingest")
+    generated, held = _read_result(workdir, "generate"), _read_result(workdir, "hold-back")
+    full = _run_dbt(target, "full", workdir, env, ["--full-refresh"])
+    floor = child("floor", "bench.dbt_scale", "--step", "floor")
+    floor_counts = _read_result(workdir, "floor")
+
+    # the night: the held-back day is delivered as a new file and loaded as usual
+    new_file = Path(held["file"])
+    shutil.move(new_file, workdir / "landing" / "usage_events" / new_file.name)
+    night_ingest = child("night-ingest", "bench.run_pipeline", "--phase", "ingest")
+    night_loaded = _read_result(workdir, "ingest")["usage_events"]
+    if night_loaded["files"] != 1 or night_loaded["rows_loaded"] != held["held_back_events"]:
+        sys.exit(f"{target}: the night's load is not the held-back day: {night_loaded} vs {held}")
+    night = _run_dbt(target, "night", workdir, env, [])
+    return DbtScaleResult(
+        target=target,
+        accounts=accounts,
+        months=months,
+        as_of=generated["as_of"],
+        events=generated["events"],
+        events_full=generated["events"] - held["held_back_events"],
+        events_new_day=held["held_back_events"],
+        held_back_day=held["day"],
+        generate_s=generate.wall_s,
+        ingest_s=ingest.wall_s,
+        ingest_peak_mb=ingest.peak_rss_mb,
+        full=full,
+        floor_s=floor.wall_s,
+        floor_peak_mb=floor.peak_rss_mb,
+        floor_steps=floor_counts["steps"],
+        floor_rows=floor_counts["rows"],
+        night_ingest_s=night_ingest.wall_s,
+        night_ingest_peak_mb=night_ingest.peak_rss_mb,
+        night=night,
+        warehouse_mb=warehouse_mb(workdir),
+    )
+
+
+def report(results: list[DbtScaleResult], info: dict[str, Any]) -> str:
+    """Three markdown tables (full build vs floor, the night, slowest models) and the
+    machine line."""
+    lines = [
+        "Full build (year minus one day) vs the floor:",
+        "",
+        "| target | accounts | events | full wall s | dbt start + parse s | full peak MB "
+        "| models s | usage models s | tests s | floor wall s | floor daily + trends s "
+        "| floor peak MB | full / floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        steps = r.floor_steps
+        lines.append(
+            f"| {r.target} | {r.accounts:,} | {r.events_full:,} | {r.full.wall_s:.2f} "
+            f"| {r.full.wall_s - r.full.elapsed_s:.2f} | {r.full.peak_rss_mb:.1f} | {r.full.models_s:.2f} | {r.full.usage_models_s:.2f} "
+            f"| {r.full.tests_s:.2f} | {r.floor_s:.2f} | {steps['daily']:.2f} + "
+            f"{steps['trends']:.2f} | {r.floor_peak_mb:.1f} | {r.full_vs_floor:.2f} |"
+        )
+    lines += [
+        "",
+        "Incremental night (one new day loaded, then `dbt build`):",
+        "",
+        "| target | day | new-day events | night ingest s | night wall s | dbt start + parse s "
+        "| night peak MB | models s | incremental s | tables s | views s | tests s "
+        "| night / full models |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        by = r.night.by_materialization
+        lines.append(
+            f"| {r.target} | {date.fromisoformat(r.held_back_day):%a} | {r.events_new_day:,} "
+            f"| {r.night_ingest_s:.2f} | {r.night.wall_s:.2f} "
+            f"| {r.night.wall_s - r.night.elapsed_s:.2f} | {r.night.peak_rss_mb:.1f} | {r.night.models_s:.2f} "
+            f"| {by.get('incremental', 0.0):.2f} | {by.get('table', 0.0):.2f} "
+            f"| {by.get('view', 0.0):.2f} | {r.night.tests_s:.2f} | {r.night_vs_full:.3f} |"
+        )
+    lines += ["", "Slowest models (execution_time, s):", ""]
+    for r in results:
+        for label, run in (("full", r.full), ("night", r.night)):
+            top = ", ".join(f"{name} {s:.2f}" for name, s in run.slowest)
+            lines.append(f"- {r.target} {label}: {top}")
+    m = info["machine"]
+    lines.append("")
+    lines.append(
+        f"months: {info['months']} · as of {results[0].as_of if results else '-'} "
+        f"· machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GiB RAM "
+        f"· DuckDB memory_limit {info['memory_limit']} · launcher "
+        f"{info['launcher_rss_mb']:.1f} MB · {info['date']}"
+    )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--events", choices=list(TARGETS), action="append", help="a target size (repeatable)"
+    )
+    which.add_argument("--all", action="store_true", help="every target, smallest first")
+    which.add_argument("--accounts", type=_positive, help="a custom size instead of a target")
+    parser.add_argument("--months", type=_positive, default=MONTHS)
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="the simulator's as-of date (the held-back day); default: the config's (yesterday)",
+    )
+    parser.add_argument("--workdir", type=Path, help="default: a fresh folder under /tmp")
+    parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--step", choices=[*STEPS, "dbt-summary"], help=argparse.SUPPRESS
+    )  # a child
+    parser.add_argument("--label", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.step and not (args.events or args.all or args.accounts):
+        parser.error("one of --events, --all or --accounts is required")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.step:  # a child: run one step, hand its counts back, exit
+        workdir = args.workdir.resolve()
+        if args.step == "dbt-summary":
+            _write_result(workdir, f"dbt_{args.label}", step_dbt_summary(workdir, args.label))
+        else:
+            _write_result(workdir, args.step, STEPS[args.step](workdir))
+        return
+
+    if args.accounts:
+        plan = [(f"{args.accounts} accounts", args.accounts)]
+    else:
+        names = list(TARGETS) if args.all else list(dict.fromkeys(args.events))
+        plan = [(name, TARGETS[name]) for name in names]
+    if args.workdir and args.workdir.exists() and any(args.workdir.iterdir()):
+        sys.exit(f"{args.workdir} is not empty: the benchmark needs a fresh folder")
+    root = (args.workdir or Path(tempfile.mkdtemp(prefix="churn-dbt-scale-", dir="/tmp"))).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    config = None
+    if args.as_of:
+        # JSON is YAML: a one-key config file, deep-merged over the defaults like any other
+        if os.environ.get(CONFIG_ENV_VAR):
+            sys.exit(f"--as-of cannot be combined with {CONFIG_ENV_VAR}: set simulator.as_of there")
+        config = root / "bench_config.json"
+        config.write_text(json.dumps({"simulator": {"as_of": args.as_of.isoformat()}}))
+
+    results = []
+    for target, accounts in plan:
+        # one folder per target, removed before the next one starts (50M events take
+        # about 2 GB of landing files and warehouse)
+        workdir = root / target.replace(" ", "_")
+        workdir.mkdir()
+        finished = False
+        try:
+            results.append(run_target(target, accounts, args.months, workdir, config))
+            finished = True
+        finally:  # a failed run's folder is kept: its logs are the evidence
+            if finished and not args.keep and args.workdir is None:
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                print(f"[bench] work folder kept: {workdir}", file=sys.stderr)
+    if not args.keep and args.workdir is None:
+        shutil.rmtree(root, ignore_errors=True)
+
+    info = {
+        "date": date.today().isoformat(),
+        "months": args.months,
+        "machine": machine(),
+        "memory_limit": child_env(root).get("CHURN_DUCKDB_MEMORY_LIMIT", "2GB (default)"),
+        "launcher_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(report(results, info))
+    if args.json:
+        payload = {
+            **info,
+            "results": [
+                {**asdict(r), "full_vs_floor": r.full_vs_floor, "night_vs_full": r.night_vs_full}
+                for r in results
+            ],
+        }
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+-- One row per account per observation date on which the account is inside a
+-- subscription spell, with its attributes as they were then: segment and CSM from the
+-- newest CRM snapshot before the date, plan, term, seats and MRR from the subscription
+-- period in force (today's CRM values would leak later up- and downgrades into past
+-- rows). Accounts younger than var('min_tenure_days') are kept only on the scoring date.
+{{ config(materialized='table') }}
+
+with spells as (
+    select * from {{ ref('int_subscription_spells_grouped') }}
+),
+
+in_spell as (
+    select
+        d.observation_date,
+        d.is_scoring_row,
+        s.account_id,
+        s.spell_number,
+        s.spell_start,
+        s.spell_end
+    from {{ ref('int_observation_dates_listed') }} as d
+    inner join spells as s
+        on
+            d.observation_date > s.spell_start
+            and (s.spell_end is null or d.observation_date <= s.spell_end)
+),
+
+period_in_force as (
+    select
+        o.observation_date,
+        o.account_id,
+        p.plan,
+        p.contract_term,
+        p.seats,
+        p.mrr
+    from in_spell as o
+    inner join {{ ref('stg_billing__subscriptions') }} as p
+        on
+            o.account_id = p.account_id
+            and p.start_date < o.observation_date
+            and p.start_date >= o.spell_start
+    -- the newest period started before the date (carried across a re-sign gap)
+    qualify
+        row_number() over (
+            partition by o.observation_date, o.account_id order by p.start_date desc
+        ) = 1
+),
+
+crm_then as (
+    select
+        o.observation_date,
+        o.account_id,
+        c.segment,
+        c.csm_owner
+    from in_spell as o
+    inner join {{ ref('stg_crm__account_snapshots') }} as c
+        on o.account_id = c.account_id and c.snapshot_date < o.observation_date
+    qualify
+        row_number() over (
+            partition by o.observation_date, o.account_id order by c.snapshot_date desc
+        ) = 1
+)
+
+select
+    o.observation_date,
+    o.is_scoring_row,
+    o.account_id,
+    -- no CRM snapshot before the date (CRM history shorter than usage history): today's
+    coalesce(c.segment, a.segment) as segment,
+    coalesce(c.csm_owner, a.csm_owner) as csm_owner,
+    coalesce(p.plan, a.plan) as plan,
+    coalesce(p.contract_term, a.contract_term) as contract_term,
+    coalesce(p.seats, a.seats) as seats,
+    coalesce(p.mrr, a.mrr) as mrr,
+    a.signup_date,
+    {{ dbt.datediff('a.signup_date', 'o.observation_date', 'day') }} as tenure_days,
+    o.spell_number,
+    o.spell_end as churned_on
+from in_spell as o
+inner join {{ ref('stg_crm__accounts') }} as a on o.account_id = a.account_id
+left join period_in_force as p
+    on o.observation_date = p.observation_date and o.account_id = p.account_id
+left join crm_then as c
+    on o.observation_date = c.observation_date and o.account_id = c.account_id
+where
+    o.is_scoring_row
+    or a.signup_date
+    <= {{ dbt.dateadd('day', -var('min_tenure_days'), 'o.observation_date') }}

@@ -1,0 +1,57 @@
+-- Grain: one row per account per observation date. Payment health and contract timing
+-- as known on the date: failed payment attempts in the last
+-- var('metrics').payment_lookback_days (and how many were later paid), a cancellation
+-- already requested but not yet effective, and days to the next renewal.
+{%- set lookback = var('metrics')['payment_lookback_days'] %}
+with observed as (
+    select
+        account_id,
+        observation_date,
+        contract_term,
+        signup_date
+    from {{ ref('int_account_observations_listed') }}
+),
+
+payments as (
+    select
+        o.account_id,
+        o.observation_date,
+        count(case when p.status = 'failed' then 1 end) as failed_payments,
+        count(case when p.status = 'paid' then 1 end) as paid_payments
+    from observed as o
+    inner join {{ ref('stg_billing__payments') }} as p
+        on
+            o.account_id = p.account_id
+            and p.attempted_at < o.observation_date
+            and p.attempted_at >= {{ dbt.dateadd('day', -lookback, 'o.observation_date') }}
+    group by o.account_id, o.observation_date
+),
+
+pending_cancellations as (
+    select distinct
+        o.account_id,
+        o.observation_date
+    from observed as o
+    inner join {{ ref('stg_billing__cancellations') }} as c
+        on
+            o.account_id = c.account_id
+            and c.requested_at < o.observation_date
+            and c.effective_date >= o.observation_date
+)
+
+select
+    o.account_id,
+    o.observation_date,
+    p.failed_payments is not null as has_payment_history,
+    coalesce(p.failed_payments, 0) as failed_payments,
+    coalesce(p.paid_payments, 0) as paid_payments,
+    c.account_id is not null as has_pending_cancellation,
+    case
+        when o.contract_term = 'annual'
+            then 365 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 365
+        else 30 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 30
+    end as days_to_renewal
+from observed as o
+left join payments as p on o.account_id = p.account_id and o.observation_date = p.observation_date
+left join pending_cancellations as c
+    on o.account_id = c.account_id and o.observation_date = c.observation_date

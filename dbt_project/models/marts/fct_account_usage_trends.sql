@@ -1,0 +1,97 @@
+-- Grain: one row per account per observation date (int_account_observations_listed).
+-- Usage over the 7, 30 and 90 days before the date and the 90 days before those (days
+-- 31-120), computed only at the dates that need them, from days strictly before the
+-- date. "Change" compares the last 30 days with the prior 90 days' monthly average
+-- (DOMAIN.md §3: 30 -> 20 logins is -33%). Tenure-scaled rates count only days the
+-- account existed, so an account 10 days old is not read as a 66% drop.
+{%- set lookback = var('metrics')['min_history_days'] %}
+{%- set metrics = ['logins', 'core_actions', 'session_minutes'] %}
+with observed as (
+    select
+        account_id,
+        observation_date,
+        tenure_days
+    from {{ ref('int_account_observations_listed') }}
+),
+
+windowed as (
+    select
+        o.account_id,
+        o.observation_date,
+        {{ dbt.datediff('u.activity_date', 'o.observation_date', 'day') }} as days_before,
+        u.logins,
+        u.core_actions,
+        u.session_minutes,
+        u.activity_date
+    from observed as o
+    inner join {{ ref('fct_account_daily_usage') }} as u
+        on
+            o.account_id = u.account_id
+            and u.activity_date >= {{ dbt.dateadd('day', -lookback, 'o.observation_date') }}
+            and u.activity_date < o.observation_date
+),
+
+sums as (
+    select
+        account_id,
+        observation_date,
+        {%- for m in metrics %}
+            {%- set type = 'double' if m == 'session_minutes' else 'bigint' %}
+            cast(sum(case when days_before <= 7 then {{ m }} else 0 end) as {{ type }}) as {{ m }}_7d,
+            cast(sum(case when days_before <= 30 then {{ m }} else 0 end) as {{ type }}) as {{ m }}_30d,
+            cast(sum(case when days_before <= 90 then {{ m }} else 0 end) as {{ type }}) as {{ m }}_90d,
+            cast(sum(case when days_before > 30 then {{ m }} else 0 end) as {{ type }})
+                as {{ m }}_prior_90d,
+        {%- endfor %}
+        count(case when days_before <= 7 then 1 end) as active_days_7d,
+        count(case when days_before <= 30 then 1 end) as active_days_30d,
+        count(case when days_before <= 90 then 1 end) as active_days_90d,
+        max(case when logins > 0 then activity_date end) as last_login_date,
+        max(case when core_actions > 0 then activity_date end) as last_core_action_date,
+        max(activity_date) as last_activity_date
+    from windowed
+    group by account_id, observation_date
+),
+
+scaled as (
+    select
+        o.account_id,
+        o.observation_date,
+        o.tenure_days,
+        -- days of each window the account existed (at least 1)
+        case when o.tenure_days < 30 then greatest(o.tenure_days, 1) else 30 end as days_in_30d,
+        least(greatest(o.tenure_days - 30, 0), 90) as days_in_prior_90d
+    from observed as o
+)
+
+select
+    o.account_id,
+    o.observation_date,
+    {%- for m in metrics %}
+        coalesce(s.{{ m }}_7d, 0) as {{ m }}_7d,
+        coalesce(s.{{ m }}_30d, 0) as {{ m }}_30d,
+        coalesce(s.{{ m }}_90d, 0) as {{ m }}_90d,
+        coalesce(s.{{ m }}_prior_90d, 0) * 30.0 / nullif(o.days_in_prior_90d, 0)
+            as {{ m }}_prior_90d_monthly,
+        coalesce(s.{{ m }}_30d, 0) * 30.0 / o.days_in_30d as {{ m }}_30d_tenure_scaled,
+        (coalesce(s.{{ m }}_30d, 0) * 30.0 / o.days_in_30d)
+        / nullif(coalesce(s.{{ m }}_prior_90d, 0) * 30.0 / nullif(o.days_in_prior_90d, 0), 0)
+        - 1 as {{ m }}_change_30v90,
+    {%- endfor %}
+    coalesce(s.active_days_7d, 0) as active_days_7d,
+    coalesce(s.active_days_30d, 0) as active_days_30d,
+    coalesce(s.active_days_90d, 0) as active_days_90d,
+    s.last_activity_date,
+    -- capped: nothing in the lookback reads as one day more than the lookback
+    coalesce(
+        {{ dbt.datediff('s.last_login_date', 'o.observation_date', 'day') }}, {{ lookback + 1 }}
+    ) as days_since_last_login,
+    coalesce(
+        {{ dbt.datediff('s.last_core_action_date', 'o.observation_date', 'day') }},
+        {{ lookback + 1 }}
+    ) as days_since_last_core_action,
+    coalesce(
+        {{ dbt.datediff('s.last_activity_date', 'o.observation_date', 'day') }}, {{ lookback + 1 }}
+    ) as days_since_last_activity
+from scaled as o
+left join sums as s on o.account_id = s.account_id and o.observation_date = s.observation_date
