@@ -439,8 +439,8 @@ def report(results: list[DbtScaleResult], info: dict[str, Any]) -> str:
         "",
         "| target | accounts | events | full wall s | dbt start + parse s | full peak MB "
         "| models s | usage models s | tests s | floor wall s | floor daily + trends s "
-        "| floor peak MB | full / floor |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| floor peak MB | full / floor | models / floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         steps = r.floor_steps
@@ -448,7 +448,8 @@ def report(results: list[DbtScaleResult], info: dict[str, Any]) -> str:
             f"| {r.target} | {r.accounts:,} | {r.events_full:,} | {r.full.wall_s:.2f} "
             f"| {r.full.wall_s - r.full.elapsed_s:.2f} | {r.full.peak_rss_mb:.1f} | {r.full.models_s:.2f} | {r.full.usage_models_s:.2f} "
             f"| {r.full.tests_s:.2f} | {r.floor_s:.2f} | {steps['daily']:.2f} + "
-            f"{steps['trends']:.2f} | {r.floor_peak_mb:.1f} | {r.full_vs_floor:.2f} |"
+            f"{steps['trends']:.2f} | {r.floor_peak_mb:.1f} | {r.full_vs_floor:.2f} "
+            f"| {r.full.models_s / r.floor_s:.2f} |"
         )
     lines += [
         "",

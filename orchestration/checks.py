@@ -99,6 +99,7 @@ def build_reconciliation_check(source: str) -> dg.AssetChecksDefinition:
             metadata={
                 "table": f"raw.{source}",
                 "rule": RECONCILE_RULE,
+                "threshold": "0 files out of balance",
                 "files_checked": files,
                 "failing_files": len(broken),
                 "sample": dg.MetadataValue.json([list(map(str, row)) for row in broken[:5]]),

@@ -136,3 +136,19 @@ def test_dbt_sources_are_the_ingest_assets(defs):
     graph = defs.resolve_asset_graph()
     staging = graph.get(dg.AssetKey(["staging", "stg_product__usage_events"]))
     assert dg.AssetKey(["raw", "usage_events"]) in staging.parent_keys
+
+
+def test_dbt_project_defaults_match_the_pipeline_config():
+    """An analyst's standalone `dbt build` must get the documented defaults."""
+    from pathlib import Path
+
+    import yaml
+
+    from pipeline_config import dbt_vars
+    from pipeline_config.loader import DEFAULTS_PATH
+
+    project = yaml.safe_load(
+        (Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text()
+    )
+    defaults = yaml.safe_load(DEFAULTS_PATH.read_text())
+    assert {k: v for k, v in project["vars"].items() if k != "as_of_date"} == dbt_vars(defaults)

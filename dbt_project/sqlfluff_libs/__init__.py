@@ -32,3 +32,6 @@ def config(**_):
 
 def is_incremental():
     return False
+
+
+this = "this_model"  # the incremental model's own table

@@ -14,3 +14,19 @@ def datediff(first_date, second_date, datepart):
 
 def date_trunc(datepart, date):
     return f"date_trunc('{datepart}', {date})"
+
+
+def last_day(date, datepart):
+    return f"last_day({date})"
+
+
+def date_spine(datepart, start_date, end_date):
+    return f"select range as date_{datepart} from range({start_date}, {end_date}, interval 1 {datepart})"
+
+
+def generate_series(upper_bound):
+    return f"select range + 1 as generated_number from range(0, {upper_bound})"
+
+
+def type_string():
+    return "varchar"

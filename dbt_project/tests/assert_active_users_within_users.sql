@@ -3,7 +3,7 @@
 with users as (
     select
         account_id,
-        count(*) as users
+        count(*) as user_count
     from {{ ref('stg_product__users') }}
     group by account_id
 )
@@ -12,7 +12,7 @@ select
     d.account_id,
     d.activity_date,
     d.active_users,
-    u.users
+    u.user_count
 from {{ ref('fct_account_daily_usage') }} as d
 inner join users as u on d.account_id = u.account_id
-where d.active_users > u.users
+where d.active_users > u.user_count

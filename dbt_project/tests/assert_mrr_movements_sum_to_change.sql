@@ -24,8 +24,8 @@ months as (
 )
 
 select
-    'account' as level,
-    account_id as item,
+    'account' as checked_level,
+    account_id as checked_item,
     month_start,
     unexplained,
     discontinuity
@@ -33,8 +33,8 @@ from account_months
 where abs(unexplained) > 0.005 or abs(discontinuity) > 0.005
 union all
 select
-    'segment' as level,
-    segment as item,
+    'segment' as checked_level,
+    segment as checked_item,
     month_start,
     unexplained,
     discontinuity

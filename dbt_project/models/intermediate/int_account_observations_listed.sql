@@ -36,8 +36,8 @@ period_in_force as (
     inner join {{ ref('stg_billing__subscriptions') }} as p
         on
             o.account_id = p.account_id
-            and p.start_date < o.observation_date
-            and p.start_date >= o.spell_start
+            and o.observation_date > p.start_date
+            and o.spell_start <= p.start_date
     -- the newest period started before the date (carried across a re-sign gap)
     qualify
         row_number() over (
@@ -53,7 +53,7 @@ crm_then as (
         c.csm_owner
     from in_spell as o
     inner join {{ ref('stg_crm__account_snapshots') }} as c
-        on o.account_id = c.account_id and c.snapshot_date < o.observation_date
+        on o.account_id = c.account_id and o.observation_date > c.snapshot_date
     qualify
         row_number() over (
             partition by o.observation_date, o.account_id order by c.snapshot_date desc

@@ -18,13 +18,9 @@
 with events as (
     select *
     from {{ ref('stg_product__usage_events') }}
-    {% if is_incremental() %}
-        where activity_date in (
-            select distinct activity_date
-            from {{ ref('stg_product__usage_events') }}
-            where loaded_at > (select max(events_loaded_at) from {{ this }})
-        )
-    {% endif %}
+    {%- if is_incremental() %}
+        where activity_date in ({{ new_activity_days(ref('stg_product__usage_events'), 'loaded_at') }})
+    {%- endif %}
 )
 
 select

@@ -24,7 +24,7 @@ feature_days as (
         on
             o.account_id = f.account_id
             and f.activity_date >= {{ dbt.dateadd('day', -90, 'o.observation_date') }}
-            and f.activity_date < o.observation_date
+            and o.observation_date > f.activity_date
     group by o.account_id, o.observation_date, f.feature, f.is_core_feature
 ),
 
@@ -55,7 +55,7 @@ breadth as (
         on
             o.account_id = u.account_id
             and u.activity_date >= {{ dbt.dateadd('day', -30, 'o.observation_date') }}
-            and u.activity_date < o.observation_date
+            and o.observation_date > u.activity_date
     group by o.account_id, o.observation_date
 ),
 
@@ -64,13 +64,13 @@ known_users as (
     select
         o.account_id,
         o.observation_date,
-        count(*) as users
+        count(*) as user_count
     from observed as o
     inner join {{ ref('stg_product__users') }} as u
         on
             o.account_id = u.account_id
-            and (u.created_at is null or u.created_at < o.observation_date)
-            and (u.deactivated_at is null or u.deactivated_at >= o.observation_date)
+            and (u.created_at is null or o.observation_date > u.created_at)
+            and (u.deactivated_at is null or o.observation_date <= u.deactivated_at)
     group by o.account_id, o.observation_date
 )
 
@@ -86,7 +86,7 @@ select
         as feature_depth_share,
     case when b.user_days_30d is null then 0 else b.active_users_30d end as active_users_30d,
     o.seats,
-    k.users as known_users,
+    k.user_count as known_users,
     case when b.user_days_30d is null then 0 else b.active_users_30d end * 1.0
     / nullif(o.seats, 0) as active_user_share_30d,
     coalesce(

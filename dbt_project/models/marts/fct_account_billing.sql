@@ -22,7 +22,7 @@ payments as (
     inner join {{ ref('stg_billing__payments') }} as p
         on
             o.account_id = p.account_id
-            and p.attempted_at < o.observation_date
+            and o.observation_date > p.attempted_at
             and p.attempted_at >= {{ dbt.dateadd('day', -lookback, 'o.observation_date') }}
     group by o.account_id, o.observation_date
 ),
@@ -35,8 +35,8 @@ pending_cancellations as (
     inner join {{ ref('stg_billing__cancellations') }} as c
         on
             o.account_id = c.account_id
-            and c.requested_at < o.observation_date
-            and c.effective_date >= o.observation_date
+            and o.observation_date > c.requested_at
+            and o.observation_date <= c.effective_date
 )
 
 select

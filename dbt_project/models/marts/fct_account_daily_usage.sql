@@ -14,13 +14,11 @@
 with user_days as (
     select *
     from {{ ref('int_usage_user_days_aggregated') }}
-    {% if is_incremental() %}
+    {%- if is_incremental() %}
         where activity_date in (
-            select distinct activity_date
-            from {{ ref('int_usage_user_days_aggregated') }}
-            where events_loaded_at > (select max(events_loaded_at) from {{ this }})
+            {{ new_activity_days(ref('int_usage_user_days_aggregated'), 'events_loaded_at') }}
         )
-    {% endif %}
+    {%- endif %}
 ),
 
 features as (
@@ -30,7 +28,7 @@ features as (
         count(*) as distinct_features,
         count(case when is_core_feature then 1 end) as core_features_used
     from {{ ref('fct_account_feature_daily_usage') }}
-    where activity_date in (select activity_date from user_days)
+    where activity_date in (select d.activity_date from user_days as d)
     group by account_id, activity_date
 ),
 

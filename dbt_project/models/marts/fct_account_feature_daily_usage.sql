@@ -10,26 +10,25 @@
     )
 }}
 
-with events as (
+with new_events as (
     select *
     from {{ ref('stg_product__usage_events') }}
-    where
-        event_role = 'feature_use'
-        and feature is not null
-        {% if is_incremental() %}
-            and activity_date in (
-                select distinct activity_date
-                from {{ ref('stg_product__usage_events') }}
-                where loaded_at > (select max(events_loaded_at) from {{ this }})
-            )
-        {% endif %}
+    {%- if is_incremental() %}
+        where activity_date in ({{ new_activity_days(ref('stg_product__usage_events'), 'loaded_at') }})
+    {%- endif %}
+),
+
+events as (
+    select *
+    from new_events
+    where event_role = 'feature_use' and feature is not null
 )
 
 select
     account_id,
     activity_date,
     feature,
-    feature in ('{{ var("metrics")["core_features"] | join("', '") }}') as is_core_feature,
+    feature in ('{{ var("metrics")["core_features"] | join("', '") }}') as is_core_feature,  -- noqa: LT05
     count(*) as feature_events,
     max(loaded_at) as events_loaded_at
 from events

@@ -80,16 +80,17 @@ components as (
 weighted as (
     select
         *,
-        {%- set parts = [] %}
-        {%- for name, weight in w.items() %}
-            {%- do parts.append('coalesce(' ~ weight ~ ' * ' ~ name ~ '_score, 0)') %}
-        {%- endfor %}
-        ({{ parts | join(' + ') }}) as weighted_sum,
-        {%- set present = [] %}
-        {%- for name, weight in w.items() %}
-            {%- do present.append('case when ' ~ name ~ '_score is not null then ' ~ weight ~ ' else 0 end') %}
-        {%- endfor %}
-        ({{ present | join(' + ') }}) as weight_present
+        (
+            {%- for name, weight in w.items() %}
+                coalesce({{ weight }} * {{ name }}_score, 0){{ ' +' if not loop.last }}
+            {%- endfor %}
+        ) as weighted_sum,
+        (
+            {%- for name, weight in w.items() %}
+                case when {{ name }}_score is not null then {{ weight }} else 0 end
+                {{- ' +' if not loop.last }}
+            {%- endfor %}
+        ) as weight_present
     from components
 )
 

@@ -19,12 +19,20 @@ spells as (
     select * from {{ ref('int_subscription_spells_grouped') }}
 ),
 
+first_starts as (
+    select
+        account_id,
+        min(spell_start) as first_start
+    from spells
+    group by account_id
+),
+
 account_months as (
     select
         s.account_id,
         m.month_start,
         m.month_end
-    from (select account_id, min(spell_start) as first_start from spells group by account_id) as s
+    from first_starts as s
     cross join months as m
     cross join as_of as a
     where
@@ -44,13 +52,13 @@ in_force as (
     inner join spells as sp
         on
             am.account_id = sp.account_id
-            and sp.spell_start <= am.month_end
-            and (sp.spell_end is null or sp.spell_end > am.month_end)
+            and am.month_end >= sp.spell_start
+            and (sp.spell_end is null or am.month_end < sp.spell_end)
     inner join {{ ref('stg_billing__subscriptions') }} as p
         on
             sp.account_id = p.account_id
-            and p.start_date >= sp.spell_start
-            and p.start_date <= am.month_end
+            and sp.spell_start <= p.start_date
+            and am.month_end >= p.start_date
     qualify
         row_number() over (
             partition by am.account_id, am.month_start order by p.start_date desc
@@ -111,12 +119,12 @@ left join {{ ref('int_churn_events_classified') }} as e
     on
         c.movement = 'churn'
         and c.account_id = e.account_id
-        and e.churned_on >= c.month_start
-        and e.churned_on <= c.month_end
+        and c.month_start <= e.churned_on
+        and c.month_end >= e.churned_on
 left join {{ ref('stg_crm__account_snapshots') }} as crm
     on
         c.account_id = crm.account_id
-        and crm.snapshot_date <= c.month_end
+        and c.month_end >= crm.snapshot_date
 qualify
     row_number() over (
         partition by c.account_id, c.month_start order by crm.snapshot_date desc nulls last

@@ -21,7 +21,7 @@ answers as (
         count(*) over (partition by o.account_id, o.observation_date) as responses
     from observed as o
     inner join {{ ref('stg_surveys__nps_responses') }} as r
-        on o.account_id = r.account_id and r.responded_at < o.observation_date
+        on o.account_id = r.account_id and o.observation_date > r.responded_at
 ),
 
 latest as (

@@ -54,17 +54,17 @@ select
     case
         when m.onboarding_status != 'not_observed'
             then
-                {%- for column, days in milestones.items() %}
-                    case
-                        when
-                            {{ dbt.dateadd('day', days, 'o.signup_date') }} < o.observation_date
-                            and not coalesce(
-                                m.{{ column }} <= {{ dbt.dateadd('day', days, 'o.signup_date') }}, false
-                            )
-                            then 1
-                        else 0
-                    end {{ '+' if not loop.last }}
-                {%- endfor %}
+        {%- for column, days in milestones.items() %}
+                case
+                    when
+                        {{ dbt.dateadd('day', days, 'o.signup_date') }} < o.observation_date
+                        and not coalesce(
+                            m.{{ column }} <= {{ dbt.dateadd('day', days, 'o.signup_date') }}, false
+                        )
+                        then 1
+                    else 0
+                end {{ '+' if not loop.last }}
+        {%- endfor %}
     end as milestones_missed,
     s.open_tickets,
     s.stale_open_tickets,

@@ -24,7 +24,7 @@ tickets as (
     inner join {{ ref('stg_support__tickets') }} as t
         on
             o.account_id = t.account_id
-            and t.opened_at < o.observation_date
+            and o.observation_date > t.opened_at
 ),
 
 summed as (

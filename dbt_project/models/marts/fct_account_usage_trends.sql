@@ -28,7 +28,7 @@ windowed as (
         on
             o.account_id = u.account_id
             and u.activity_date >= {{ dbt.dateadd('day', -lookback, 'o.observation_date') }}
-            and u.activity_date < o.observation_date
+            and o.observation_date > u.activity_date
 ),
 
 sums as (

@@ -8,7 +8,7 @@ select
     o.observation_date,
     o.segment,
     o.plan,
-    count(*) as accounts,
+    count(*) as observed_accounts,
     median(t.logins_30d_tenure_scaled) as median_logins_30d,
     median(t.core_actions_30d_tenure_scaled) as median_core_actions_30d,
     median(t.session_minutes_30d_tenure_scaled) as median_session_minutes_30d,

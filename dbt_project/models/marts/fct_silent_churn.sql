@@ -26,9 +26,9 @@ quarters as (
     inner join {{ ref('fct_account_feature_daily_usage') }} as f
         on
             p.account_id = f.account_id
-            and f.activity_date < p.as_of_date
+            and p.as_of_date > f.activity_date
             and f.activity_date >= {{ dbt.dateadd('day', -90 * (n + 1), 'p.as_of_date') }}
-    group by 1, 2
+    group by p.account_id, quarters_ago
 ),
 
 depth as (

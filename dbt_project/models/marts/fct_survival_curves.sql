@@ -71,21 +71,27 @@ per_month as (
     group by dimension, dimension_value, tenure_month
 ),
 
+month_numbers as (
+    {{ dbt.generate_series(600) }}
+),
+
+longest as (
+    select
+        dimension,
+        dimension_value,
+        max(tenure_month) as max_month
+    from per_month
+    group by dimension, dimension_value
+),
+
 spine as (
     -- every month from 0 to each group's longest observed tenure
     select
         g.dimension,
         g.dimension_value,
         cast(n.generated_number - 1 as integer) as tenure_month
-    from (
-        select
-            dimension,
-            dimension_value,
-            max(tenure_month) as max_month
-        from per_month
-        group by dimension, dimension_value
-    ) as g
-    inner join ({{ dbt.generate_series(600) }}) as n on n.generated_number - 1 <= g.max_month
+    from longest as g
+    inner join month_numbers as n on n.generated_number - 1 <= g.max_month
 ),
 
 counted as (
