@@ -121,6 +121,10 @@ class DbtScaleResult:
     night_ingest_peak_mb: float
     night: DbtRun
     warehouse_mb: float
+    # 1-minute load average when the target started and ended: the machine is shared,
+    # and a busy neighbour shows up here before it shows up as a puzzling timing
+    load_start: float
+    load_end: float
 
     @property
     def full_vs_floor(self) -> float:
@@ -378,6 +382,7 @@ def run_target(
 
     ``config`` (from ``--as-of``) becomes the children's ``CHURN_CONFIG``.
     """
+    load_start = round(os.getloadavg()[0], 2)
     env = child_env(workdir)
     if config is not None:
         env[CONFIG_ENV_VAR] = str(config)
@@ -428,6 +433,8 @@ def run_target(
         night_ingest_peak_mb=night_ingest.peak_rss_mb,
         night=night,
         warehouse_mb=warehouse_mb(workdir),
+        load_start=load_start,
+        load_end=round(os.getloadavg()[0], 2),
     )
 
 
@@ -475,8 +482,10 @@ def report(results: list[DbtScaleResult], info: dict[str, Any]) -> str:
             top = ", ".join(f"{name} {s:.2f}" for name, s in run.slowest)
             lines.append(f"- {r.target} {label}: {top}")
     m = info["machine"]
+    loads = ", ".join(f"{r.target} {r.load_start:.2f} -> {r.load_end:.2f}" for r in results)
     lines.append("")
     lines.append(
+        f"load average (1 min) at the start and end of each target: {loads} · "
         f"months: {info['months']} · as of {results[0].as_of if results else '-'} "
         f"· machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GiB RAM "
         f"· DuckDB memory_limit {info['memory_limit']} · launcher "

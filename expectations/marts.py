@@ -26,6 +26,7 @@ class MartSuite:
     model: str  # the dbt model (its table is marts.<model>)
     key: tuple[str, ...]  # the grain: failing rows are reported by these columns
     where: str = "true"  # which rows the suite validates
+    derived: str = ""  # extra SQL columns some rules need, e.g. ", ... as band_share"
 
     @property
     def suite(self) -> str:
@@ -37,8 +38,14 @@ class MartSuite:
 
 
 MART_SUITES = (
-    # tonight's health scores: what the alerts and dashboards show
-    MartSuite("fct_account_health", ("account_id", "observation_date"), "is_scoring_row"),
+    # tonight's health scores: what the alerts and dashboards show; each row carries its
+    # band's share, so the "one band holds almost everyone" rule names that band's accounts
+    MartSuite(
+        "fct_account_health",
+        ("account_id", "observation_date"),
+        "is_scoring_row",
+        ", count(*) over (partition by health_band) * 1.0 / count(*) over () as band_share",
+    ),
     # the model's training and scoring table
     MartSuite("fct_account_snapshots", ("account_id", "observation_date")),
     # the churn metrics analysts and the executive dashboard read
@@ -47,14 +54,8 @@ MART_SUITES = (
 
 
 def mart_frame(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> pd.DataFrame:
-    """The rows a suite validates. The health frame adds each row's band share, so the
-    "one band holds almost everyone" rule names the accounts of the crowded band."""
-    extra = (
-        ", count(*) over (partition by health_band) * 1.0 / count(*) over () as band_share"
-        if mart.model == "fct_account_health"
-        else ""
-    )
-    return con.execute(f"select *{extra} from {mart.table} where {mart.where}").df()
+    """The rows a suite validates (account level: never more than accounts x months)."""
+    return con.execute(f"select *{mart.derived} from {mart.table} where {mart.where}").df()
 
 
 def previous_row_count(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> int | None:

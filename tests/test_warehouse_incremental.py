@@ -204,3 +204,29 @@ def test_future_events_leave_past_snapshots_unchanged(nights):
     # the new month really added usage: the next scoring row sees October
     assert after["observation_date"].max() > before["observation_date"].max()
     pdt.assert_frame_equal(old, new, check_dtype=False)
+
+
+def test_dbt_docs_generate_documents_every_mart_column(nights):
+    """What an analyst runs: the catalog lists every mart, and every column of it has a
+    description in the yml."""
+    run = nights["run"]
+    command = [str(Path(sys.executable).with_name("dbt")), "docs", "generate"]
+    target = run.dirs.root / "dbt_target"
+    done = subprocess.run(
+        [*command, "--target-path", str(target), "--vars", json.dumps(dbt_vars(run.config))],
+        cwd=DBT_DIR,
+        env=run.env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    catalog = json.loads((target / "catalog.json").read_text())["nodes"]
+    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    marts = [
+        k for k, n in manifest.items() if n["resource_type"] == "model" and n["schema"] == "marts"
+    ]
+    assert len(marts) >= 18
+    for key in marts:
+        described = {c for c, spec in manifest[key]["columns"].items() if spec["description"]}
+        built = {c.lower() for c in catalog[key]["columns"]}
+        assert built <= described, f"{key}: undocumented columns {sorted(built - described)}"
