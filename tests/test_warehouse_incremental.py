@@ -29,6 +29,8 @@ from pipeline_config import dbt_vars, load_config, warehouse_settings
 LATE_DAY = "2026-05-14"
 INCREMENTAL = [
     "intermediate.int_usage_user_days_aggregated",
+    "intermediate.int_account_usage_windows_aggregated",
+    "intermediate.int_account_adoption_windows_aggregated",
     "marts.fct_account_daily_usage",
     "marts.fct_account_feature_daily_usage",
 ]

@@ -28,7 +28,9 @@ features as (
         count(*) as distinct_features,
         count(case when is_core_feature then 1 end) as core_features_used
     from {{ ref('fct_account_feature_daily_usage') }}
-    where activity_date in (select d.activity_date from user_days as d)
+    {%- if is_incremental() %}
+        where activity_date in (select d.activity_date from user_days as d)
+    {%- endif %}
     group by account_id, activity_date
 ),
 

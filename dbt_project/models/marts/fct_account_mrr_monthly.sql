@@ -125,7 +125,4 @@ left join {{ ref('stg_crm__account_snapshots') }} as crm
     on
         c.account_id = crm.account_id
         and c.month_end >= crm.snapshot_date
-qualify
-    row_number() over (
-        partition by c.account_id, c.month_start order by crm.snapshot_date desc nulls last
-    ) = 1
+        and (crm.next_snapshot_date is null or c.month_end < crm.next_snapshot_date)

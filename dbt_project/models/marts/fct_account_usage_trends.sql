@@ -1,9 +1,10 @@
 -- Grain: one row per account per observation date (int_account_observations_listed).
 -- Usage over the 7, 30 and 90 days before the date and the 90 days before those (days
--- 31-120), computed only at the dates that need them, from days strictly before the
--- date. "Change" compares the last 30 days with the prior 90 days' monthly average
--- (DOMAIN.md §3: 30 -> 20 logins is -33%). Tenure-scaled rates count only days the
--- account existed, so an account 10 days old is not read as a 66% drop.
+-- 31-120), from days strictly before the date (the sums are stored incrementally in
+-- int_account_usage_windows_aggregated). "Change" compares the last 30 days with the
+-- prior 90 days' monthly average (DOMAIN.md §3: 30 -> 20 logins is -33%). Tenure-scaled
+-- rates count only days the account existed, so an account 10 days old is not read as a
+-- 66% drop.
 {%- set lookback = var('metrics')['min_history_days'] %}
 {%- set metrics = ['logins', 'core_actions', 'session_minutes'] %}
 with observed as (
@@ -14,43 +15,8 @@ with observed as (
     from {{ ref('int_account_observations_listed') }}
 ),
 
-windowed as (
-    select
-        o.account_id,
-        o.observation_date,
-        {{ dbt.datediff('u.activity_date', 'o.observation_date', 'day') }} as days_before,
-        u.logins,
-        u.core_actions,
-        u.session_minutes,
-        u.activity_date
-    from observed as o
-    inner join {{ ref('fct_account_daily_usage') }} as u
-        on
-            o.account_id = u.account_id
-            and u.activity_date >= {{ dbt.dateadd('day', -lookback, 'o.observation_date') }}
-            and o.observation_date > u.activity_date
-),
-
 sums as (
-    select
-        account_id,
-        observation_date,
-        {%- for m in metrics %}
-            {%- set type = 'double' if m == 'session_minutes' else 'bigint' %}
-            cast(sum(case when days_before <= 7 then {{ m }} else 0 end) as {{ type }}) as {{ m }}_7d,
-            cast(sum(case when days_before <= 30 then {{ m }} else 0 end) as {{ type }}) as {{ m }}_30d,
-            cast(sum(case when days_before <= 90 then {{ m }} else 0 end) as {{ type }}) as {{ m }}_90d,
-            cast(sum(case when days_before > 30 then {{ m }} else 0 end) as {{ type }})
-                as {{ m }}_prior_90d,
-        {%- endfor %}
-        count(case when days_before <= 7 then 1 end) as active_days_7d,
-        count(case when days_before <= 30 then 1 end) as active_days_30d,
-        count(case when days_before <= 90 then 1 end) as active_days_90d,
-        max(case when logins > 0 then activity_date end) as last_login_date,
-        max(case when core_actions > 0 then activity_date end) as last_core_action_date,
-        max(activity_date) as last_activity_date
-    from windowed
-    group by account_id, observation_date
+    select * from {{ ref('int_account_usage_windows_aggregated') }}
 ),
 
 scaled as (

@@ -1,5 +1,6 @@
--- One row per account per CRM snapshot date: the newest delivery of that snapshot.
--- Point-in-time attributes (segment, CSM owner) come from here, not from today's CRM.
+-- One row per account per CRM snapshot date: the newest delivery of that snapshot, and
+-- the next snapshot's date (the row describes the account until then). Point-in-time
+-- attributes (segment, CSM owner) come from here, not from today's CRM.
 with ranked as (
     select
         *,
@@ -9,6 +10,12 @@ with ranked as (
         ) as delivery_rank
     from {{ source('raw', 'accounts') }}
     where snapshot_date is not null
+),
+
+newest_deliveries as (
+    select *
+    from ranked
+    where delivery_rank = 1
 )
 
 select
@@ -20,6 +27,6 @@ select
     seats,
     mrr,
     csm_owner,
-    renewal_date
-from ranked
-where delivery_rank = 1
+    renewal_date,
+    lead(snapshot_date) over (partition by account_id order by snapshot_date) as next_snapshot_date
+from newest_deliveries
