@@ -28,6 +28,7 @@ module (``--step``), so the launcher's small RSS stays the floor of every figure
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -72,12 +73,16 @@ FLOOR_SCHEMA = "bench_floor"
 # dbt models whose work is the floor's work: events -> user-days -> account-days
 # (fct_account_daily_usage also joins the per-feature days for distinct_features) ->
 # trends at the observation dates. Their compute is compared with the floor's as well.
+# Names the project does not have (it is being reworked) simply count zero.
 USAGE_MODELS = (
     "int_usage_user_days_aggregated",
     "fct_account_feature_daily_usage",
     "fct_account_daily_usage",
+    "int_observation_window_days_listed",
+    "int_account_usage_windows_aggregated",
     "fct_account_usage_trends",
 )
+DAY_KEY = "activity_date"  # the unique_key of the incremental models fed by the events
 TOP_MODELS = 5
 
 
@@ -90,9 +95,12 @@ class DbtRun:
     elapsed_s: float  # dbt's own elapsed_time: the nodes, without start-up and parse
     models_s: float  # sum of the models' execution_time: the "compute"
     tests_s: float  # data tests and unit tests
-    by_materialization: dict[str, float]  # models_s split by incremental / table / view
+    # models_s split by materialization, incremental models by unique_key: "table", "view",
+    # "incremental by activity_date" (event -> day models), "incremental by observation_date"
+    by_materialization: dict[str, float]
     usage_models_s: float  # the models listed in USAGE_MODELS
     slowest: list[tuple[str, float]]  # the TOP_MODELS slowest models
+    slowest_tests: list[tuple[str, float]]  # and the slowest tests
     models: int
     tests: int
 
@@ -125,6 +133,7 @@ class DbtScaleResult:
     # and a busy neighbour shows up here before it shows up as a puzzling timing
     load_start: float
     load_end: float
+    dbt_project_state: str  # project_state() at the start (and any change by the end)
 
     @property
     def full_vs_floor(self) -> float:
@@ -133,6 +142,21 @@ class DbtScaleResult:
     @property
     def night_vs_full(self) -> float:
         return self.night.models_s / self.full.models_s
+
+
+def _by_kind(run: DbtRun) -> dict[str, float]:
+    """A run's model time in the report's four columns."""
+    day, window = 0.0, 0.0
+    for kind, seconds in run.by_materialization.items():
+        if kind == f"incremental by {DAY_KEY}":
+            day += seconds
+        elif kind.startswith("incremental"):
+            window += seconds
+    tables, views = (
+        run.by_materialization.get("table", 0.0),
+        run.by_materialization.get("view", 0.0),
+    )
+    return {"day": day, "window": window, "table": tables, "view": views}
 
 
 # --- the steps (each runs in its own child process) ---------------------------------
@@ -302,7 +326,7 @@ def step_dbt_summary(workdir: Path, label: str) -> dict[str, Any]:
     shutil.copy(
         target / "run_results.json", workdir / "bench_results" / f"run_results_{label}.json"
     )
-    models, tests, tests_n, by_materialization = {}, 0.0, 0, {}
+    models, tests, by_materialization = {}, {}, {}
     failed = [
         r["unique_id"] for r in run_results["results"] if r["status"] not in ("success", "pass")
     ]
@@ -311,23 +335,30 @@ def step_dbt_summary(workdir: Path, label: str) -> dict[str, Any]:
         if kind == "model":
             name = nodes[r["unique_id"]]["name"]
             models[name] = r["execution_time"]
-            materialized = nodes[r["unique_id"]]["config"]["materialized"]
+            config = nodes[r["unique_id"]]["config"]
+            materialized = config["materialized"]
+            if materialized == "incremental":
+                materialized = f"incremental by {config.get('unique_key')}"
             by_materialization[materialized] = (
                 by_materialization.get(materialized, 0.0) + r["execution_time"]
             )
         elif kind in ("test", "unit_test"):
-            tests += r["execution_time"]
-            tests_n += 1
-    slowest = sorted(models.items(), key=lambda item: item[1], reverse=True)[:TOP_MODELS]
+            tests[nodes.get(r["unique_id"], {}).get("name", r["unique_id"])] = r["execution_time"]
+
+    def slowest(times: dict[str, float]) -> list[tuple[str, float]]:
+        top = sorted(times.items(), key=lambda item: item[1], reverse=True)[:TOP_MODELS]
+        return [(name, round(seconds, 2)) for name, seconds in top]
+
     return {
         "elapsed_s": round(run_results["elapsed_time"], 2),
         "models_s": round(sum(models.values()), 2),
-        "tests_s": round(tests, 2),
+        "tests_s": round(sum(tests.values()), 2),
         "by_materialization": {k: round(v, 2) for k, v in sorted(by_materialization.items())},
         "usage_models_s": round(sum(models.get(m, 0.0) for m in USAGE_MODELS), 2),
-        "slowest": [(name, round(s, 2)) for name, s in slowest],
+        "slowest": slowest(models),
+        "slowest_tests": slowest(tests),
         "models": len(models),
-        "tests": tests_n,
+        "tests": len(tests),
         "not_passed": failed,
     }
 
@@ -339,6 +370,27 @@ STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {
 
 
 # --- the parent: run each step as a child and measure it ----------------------------
+
+
+def project_state() -> str:
+    """The commit and a hash of the dbt project's files as they are on disk.
+
+    The models change while the project is developed, so a figure is only meaningful
+    next to the code it measured; the hash also covers uncommitted edits.
+    """
+    digest = hashlib.sha256()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests"):
+        files += sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    for path in files:
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    git = ["git", "-C", str(REPO_ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", str(DBT_PROJECT_DIR)], capture_output=True, text=True
+    )
+    edited = " + uncommitted edits" if changed.stdout.strip() else ""
+    return f"{commit.stdout.strip() or 'no git'}{edited}, files {digest.hexdigest()[:10]}"
 
 
 def _log(target: str, message: str) -> None:
@@ -368,6 +420,7 @@ def _run_dbt(
         by_materialization=summary["by_materialization"],
         usage_models_s=summary["usage_models_s"],
         slowest=[tuple(item) for item in summary["slowest"]],
+        slowest_tests=[tuple(item) for item in summary["slowest_tests"]],
         models=summary["models"],
         tests=summary["tests"],
     )
@@ -383,6 +436,7 @@ def run_target(
     ``config`` (from ``--as-of``) becomes the children's ``CHURN_CONFIG``.
     """
     load_start = round(os.getloadavg()[0], 2)
+    state = project_state()
     env = child_env(workdir)
     if config is not None:
         env[CONFIG_ENV_VAR] = str(config)
@@ -412,6 +466,9 @@ def run_target(
     if night_loaded["files"] != 1 or night_loaded["rows_loaded"] != held["held_back_events"]:
         sys.exit(f"{target}: the night's load is not the held-back day: {night_loaded} vs {held}")
     night = _run_dbt(target, "night", workdir, env, [])
+    if project_state() != state:  # measured across an edit: the figures mix two versions
+        state = f"{state} CHANGED DURING THE RUN to {project_state()}"
+        _log(target, f"warning: dbt project {state}")
     return DbtScaleResult(
         target=target,
         accounts=accounts,
@@ -435,6 +492,7 @@ def run_target(
         warehouse_mb=warehouse_mb(workdir),
         load_start=load_start,
         load_end=round(os.getloadavg()[0], 2),
+        dbt_project_state=state,
     )
 
 
@@ -450,40 +508,44 @@ def report(results: list[DbtScaleResult], info: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        steps = r.floor_steps
+        steps, full = r.floor_steps, r.full
         lines.append(
-            f"| {r.target} | {r.accounts:,} | {r.events_full:,} | {r.full.wall_s:.2f} "
-            f"| {r.full.wall_s - r.full.elapsed_s:.2f} | {r.full.peak_rss_mb:.1f} | {r.full.models_s:.2f} | {r.full.usage_models_s:.2f} "
-            f"| {r.full.tests_s:.2f} | {r.floor_s:.2f} | {steps['daily']:.2f} + "
-            f"{steps['trends']:.2f} | {r.floor_peak_mb:.1f} | {r.full_vs_floor:.2f} "
-            f"| {r.full.models_s / r.floor_s:.2f} |"
+            f"| {r.target} | {r.accounts:,} | {r.events_full:,} | {full.wall_s:.2f} "
+            f"| {full.wall_s - full.elapsed_s:.2f} | {full.peak_rss_mb:.1f} | {full.models_s:.2f} "
+            f"| {full.usage_models_s:.2f} | {full.tests_s:.2f} | {r.floor_s:.2f} "
+            f"| {steps['daily']:.2f} + {steps['trends']:.2f} | {r.floor_peak_mb:.1f} "
+            f"| {r.full_vs_floor:.2f} | {full.models_s / r.floor_s:.2f} |"
         )
     lines += [
         "",
         "Incremental night (one new day loaded, then `dbt build`):",
         "",
         "| target | day | new-day events | night ingest s | night wall s | dbt start + parse s "
-        "| night peak MB | models s | incremental s | tables s | views s | tests s "
-        "| night / full models |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| night peak MB | models s | day-level incr. s | window incr. s | tables s | views s "
+        "| tests s | night / full models |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        by = r.night.by_materialization
+        night, by = r.night, _by_kind(r.night)
         lines.append(
             f"| {r.target} | {date.fromisoformat(r.held_back_day):%a} | {r.events_new_day:,} "
-            f"| {r.night_ingest_s:.2f} | {r.night.wall_s:.2f} "
-            f"| {r.night.wall_s - r.night.elapsed_s:.2f} | {r.night.peak_rss_mb:.1f} | {r.night.models_s:.2f} "
-            f"| {by.get('incremental', 0.0):.2f} | {by.get('table', 0.0):.2f} "
-            f"| {by.get('view', 0.0):.2f} | {r.night.tests_s:.2f} | {r.night_vs_full:.3f} |"
+            f"| {r.night_ingest_s:.2f} | {night.wall_s:.2f} | {night.wall_s - night.elapsed_s:.2f} "
+            f"| {night.peak_rss_mb:.1f} | {night.models_s:.2f} | {by['day']:.2f} "
+            f"| {by['window']:.2f} | {by['table']:.2f} | {by['view']:.2f} | {night.tests_s:.2f} "
+            f"| {r.night_vs_full:.3f} |"
         )
-    lines += ["", "Slowest models (execution_time, s):", ""]
+    lines += ["", "Slowest models and tests (execution_time, s):", ""]
     for r in results:
         for label, run in (("full", r.full), ("night", r.night)):
             top = ", ".join(f"{name} {s:.2f}" for name, s in run.slowest)
             lines.append(f"- {r.target} {label}: {top}")
+            top = ", ".join(f"{name} {s:.2f}" for name, s in run.slowest_tests[:3])
+            lines.append(f"  - tests: {top}")
     m = info["machine"]
     loads = ", ".join(f"{r.target} {r.load_start:.2f} -> {r.load_end:.2f}" for r in results)
+    states = sorted({r.dbt_project_state for r in results})
     lines.append("")
+    lines.append(f"dbt project: {'; '.join(states)}")
     lines.append(
         f"load average (1 min) at the start and end of each target: {loads} · "
         f"months: {info['months']} · as of {results[0].as_of if results else '-'} "
