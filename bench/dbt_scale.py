@@ -35,7 +35,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -43,7 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.ingest_scale import warehouse_mb
+from bench.ingest_scale import plan_targets, prepare_root, run_each, warehouse_mb
 from bench.run_pipeline import (
     DBT_PROJECT_DIR,
     REPO_ROOT,
@@ -593,15 +592,8 @@ def main(argv: list[str] | None = None) -> None:
             _write_result(workdir, args.step, STEPS[args.step](workdir))
         return
 
-    if args.accounts:
-        plan = [(f"{args.accounts} accounts", args.accounts)]
-    else:
-        names = list(TARGETS) if args.all else list(dict.fromkeys(args.events))
-        plan = [(name, TARGETS[name]) for name in names]
-    if args.workdir and args.workdir.exists() and any(args.workdir.iterdir()):
-        sys.exit(f"{args.workdir} is not empty: the benchmark needs a fresh folder")
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="churn-dbt-scale-", dir="/tmp"))).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    plan = plan_targets(args, TARGETS)
+    root = prepare_root(args.workdir, "churn-dbt-scale-")
     config = None
     if args.as_of:
         # JSON is YAML: a one-key config file, deep-merged over the defaults like any other
@@ -610,23 +602,14 @@ def main(argv: list[str] | None = None) -> None:
         config = root / "bench_config.json"
         config.write_text(json.dumps({"simulator": {"as_of": args.as_of.isoformat()}}))
 
-    results = []
-    for target, accounts in plan:
-        # one folder per target, removed before the next one starts (50M events take
-        # about 2 GB of landing files and warehouse)
-        workdir = root / target.replace(" ", "_")
-        workdir.mkdir()
-        finished = False
-        try:
-            results.append(run_target(target, accounts, args.months, workdir, config))
-            finished = True
-        finally:  # a failed run's folder is kept: its logs are the evidence
-            if finished and not args.keep and args.workdir is None:
-                shutil.rmtree(workdir, ignore_errors=True)
-            else:
-                print(f"[bench] work folder kept: {workdir}", file=sys.stderr)
-    if not args.keep and args.workdir is None:
-        shutil.rmtree(root, ignore_errors=True)
+    results = run_each(
+        plan,
+        root,
+        args,
+        lambda target, accounts, workdir: run_target(
+            target, accounts, args.months, workdir, config
+        ),
+    )
 
     info = {
         "date": date.today().isoformat(),

@@ -22,10 +22,11 @@ import resource
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.run_pipeline import (
     REPO_ROOT,
@@ -47,6 +48,7 @@ TARGETS: dict[str, int] = {
     "50M": 24_400,
 }
 PHASES = ("generate", "ingest")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -153,35 +155,64 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def plan_targets(args: argparse.Namespace, targets: dict[str, int]) -> list[tuple[str, int]]:
+    """(label, accounts) per run: a custom --accounts size, or the named targets in order."""
     if args.accounts:
-        plan = [(f"{args.accounts} accounts", args.accounts)]
-    else:
-        names = list(TARGETS) if args.all else list(dict.fromkeys(args.events))
-        plan = [(name, TARGETS[name]) for name in names]
-    if args.workdir and args.workdir.exists() and any(args.workdir.iterdir()):
-        sys.exit(f"{args.workdir} is not empty: the benchmark needs a fresh folder")
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="churn-scale-", dir="/tmp"))).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+        return [(f"{args.accounts} accounts", args.accounts)]
+    names = list(targets) if args.all else list(dict.fromkeys(args.events))
+    return [(name, targets[name]) for name in names]
 
+
+def prepare_root(workdir: Path | None, prefix: str) -> Path:
+    """The benchmark's folder: the given one (which must be empty) or a fresh one in /tmp."""
+    if workdir and workdir.exists() and any(workdir.iterdir()):
+        sys.exit(f"{workdir} is not empty: the benchmark needs a fresh folder")
+    root = (workdir or Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def run_each(
+    plan: list[tuple[str, int]],
+    root: Path,
+    args: argparse.Namespace,
+    run_one: Callable[[str, int, Path], T],
+) -> list[T]:
+    """Run every target in its own folder under ``root``.
+
+    A folder is removed before the next target starts: 50M events take several GB of
+    landing files and warehouse, and a full disk would skew timings. A failed target's
+    folder is kept (its logs are the evidence), and so is everything with --keep or an
+    explicit --workdir.
+    """
     results = []
     for target, accounts in plan:
-        # One folder per target, removed before the next one starts: 50M events take
-        # several GB of landing files and warehouse, and a full disk would skew timings.
         workdir = root / target.replace(" ", "_")
         workdir.mkdir()
         finished = False
         try:
-            results.append(run_target(target, accounts, args.months, workdir))
+            results.append(run_one(target, accounts, workdir))
             finished = True
-        finally:  # a failed run's folder is kept: its logs are the evidence
+        finally:
             if finished and not args.keep and args.workdir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
             else:
                 print(f"[bench] work folder kept: {workdir}", file=sys.stderr)
     if not args.keep and args.workdir is None:
         shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    plan = plan_targets(args, TARGETS)
+    root = prepare_root(args.workdir, "churn-scale-")
+    results = run_each(
+        plan,
+        root,
+        args,
+        lambda target, accounts, workdir: run_target(target, accounts, args.months, workdir),
+    )
 
     info = {
         "date": date.today().isoformat(),

@@ -6,3 +6,15 @@
     from {{ relation }} as fresh
     where fresh.{{ loaded_at }} > (select max(done.events_loaded_at) from {{ this }} as done)
 {%- endmacro %}
+
+{#- The incremental filter of the event-level models: the events of the days to
+    recompute, with the same bound on the stored timestamp so DuckDB skips the row
+    groups of older days instead of casting every event's timestamp to a date. -#}
+{% macro where_new_event_days() -%}
+    where
+        activity_date in ({{ new_activity_days(ref('stg_product__usage_events'), 'loaded_at') }})
+        and occurred_at >= (
+            select min(new_days.activity_date)
+            from ({{ new_activity_days(ref('stg_product__usage_events'), 'loaded_at') }}) as new_days
+        )
+{%- endmacro %}

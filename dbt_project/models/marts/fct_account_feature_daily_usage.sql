@@ -14,13 +14,7 @@ with new_events as (
     select *
     from {{ ref('stg_product__usage_events') }}
     {%- if is_incremental() %}
-        where
-            activity_date in ({{ new_activity_days(ref('stg_product__usage_events'), 'loaded_at') }})
-            -- the same bound on the stored timestamp lets DuckDB skip old row groups
-            and occurred_at >= (
-                select min(new_days.activity_date)
-                from ({{ new_activity_days(ref('stg_product__usage_events'), 'loaded_at') }}) as new_days
-            )
+        {{ where_new_event_days() }}
     {%- endif %}
 ),
 
