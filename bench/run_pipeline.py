@@ -124,8 +124,8 @@ def phase_train(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     """Train + backtest + save, the calls of the ``churn_model`` asset."""
     import duckdb
 
-    from ml.artifacts import save_model
     from ml.features import read_snapshots
+    from ml.register import register_model
     from ml.train import train_churn_model
     from pipeline_config import load_config, resolve_paths, warehouse_settings
 
@@ -135,9 +135,21 @@ def phase_train(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
         snapshots = read_snapshots(con)
     finally:
         con.close()
-    model = train_churn_model(snapshots, load_config()["model"])
-    save_model(model, paths.models, MODEL_FINGERPRINT)
-    return {"snapshot_rows": len(snapshots), "training_rows": model.rows, **model.metrics}
+    config = load_config()
+    model = train_churn_model(snapshots, config["model"], config["health"]["bands"])
+    card = register_model(
+        model,
+        paths.models,
+        MODEL_FINGERPRINT,
+        config["model"]["promotion_tolerance"],
+        set(snapshots.columns),
+    )
+    return {
+        "snapshot_rows": len(snapshots),
+        "training_rows": model.rows,
+        **model.metrics,
+        "promoted": card["promotion"]["promoted"],
+    }
 
 
 def phase_score(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
@@ -153,8 +165,15 @@ def phase_score(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     model, card = load_model(paths.models)
     con = duckdb.connect(str(paths.warehouse), config=warehouse_settings())
     try:
-        snapshots = read_snapshots(con)
-        scores = score_accounts(model, snapshots, load_config()["risk_tiers"], card["version"])
+        config = load_config()
+        scores = score_accounts(
+            model,
+            read_snapshots(con, scoring_only=True),
+            config["risk_tiers"],
+            config["metrics"],
+            config["model"]["reasons_per_account"],
+            card["version"],
+        )
         write_scores(con, scores)
     finally:
         con.close()

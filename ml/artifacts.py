@@ -1,5 +1,7 @@
 """Versioned model artefacts with a model card, verified before unpickling.
 
+Every trained model is kept as ``<models_dir>/<version>/model.joblib`` with its
+``model_card.json``; ``current.json`` names the champion, the version scoring uses.
 A pickle can run arbitrary code when loaded, so ``load_model`` checks the file's
 SHA-256 against the one recorded in its card before it touches joblib.
 """
@@ -17,9 +19,11 @@ from typing import Any
 
 import joblib
 
+from ml.promotion import Decision
 from ml.train import TrainedModel
 
 CURRENT_POINTER = "current.json"
+CARD = "model_card.json"
 
 
 def _sha256(path: Path) -> str:
@@ -32,32 +36,53 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def save_model(model: TrainedModel, models_dir: Path, data_fingerprint: str) -> Path:
-    """Write ``<version>/model.joblib`` + ``model_card.json``; point current.json at it."""
-    version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = models_dir / version_id
-    target.mkdir(parents=True, exist_ok=True)
-    artefact = target / "model.joblib"
-    joblib.dump(model, artefact)
-    card = {
+def model_card(model: TrainedModel, version_id: str, sha256: str, fingerprint: str) -> dict:
+    return {
         "version": version_id,
-        "artefact": artefact.name,
-        "sha256": _sha256(artefact),
+        "kind": model.kind,
+        "artefact": "model.joblib",
+        "sha256": sha256,
         "training_window": model.training_window,
-        "backtest_window": model.test_window,
         "rows": model.rows,
         "features": {"numeric": model.numeric, "categorical": model.categorical},
         "metrics": model.metrics,
-        "data_fingerprint": data_fingerprint,
+        "backtest": model.backtest,
+        "drift_reference": model.drift_reference,
+        "data_fingerprint": fingerprint,
         "library_versions": {
             "python": platform.python_version(),
             **{lib: version(lib) for lib in ("scikit-learn", "pandas", "numpy", "duckdb")},
         },
     }
-    card_path = target / "model_card.json"
-    _write_atomically(card_path, json.dumps(card, indent=2))
-    _write_atomically(models_dir / CURRENT_POINTER, json.dumps({"version": version_id}))
-    return card_path
+
+
+def save_model(model: TrainedModel, models_dir: Path, data_fingerprint: str) -> dict[str, Any]:
+    """Write a new version (artefact + card) without making it the champion."""
+    version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = models_dir / version_id
+    target.mkdir(parents=True, exist_ok=True)
+    artefact = target / "model.joblib"
+    joblib.dump(model, artefact)
+    card = model_card(model, version_id, _sha256(artefact), data_fingerprint)
+    _write_atomically(target / CARD, json.dumps(card, indent=2, default=str))
+    return card
+
+
+def record_decision(models_dir: Path, card: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    """Write the champion/challenger outcome into the card; point current.json at the
+    new version if it was promoted."""
+    card = {**card, "promotion": {"promoted": decision.promote, "why": decision.why}}
+    _write_atomically(models_dir / card["version"] / CARD, json.dumps(card, indent=2, default=str))
+    if decision.promote:
+        _write_atomically(models_dir / CURRENT_POINTER, json.dumps({"version": card["version"]}))
+    return card
+
+
+def champion_card(models_dir: Path) -> dict[str, Any] | None:
+    pointer = models_dir / CURRENT_POINTER
+    if not pointer.exists():
+        return None
+    return read_card(models_dir / json.loads(pointer.read_text())["version"] / CARD)
 
 
 def read_card(card_path: Path) -> dict[str, Any]:
@@ -65,13 +90,13 @@ def read_card(card_path: Path) -> dict[str, Any]:
 
 
 def load_model(models_dir: Path, version_id: str | None = None) -> tuple[TrainedModel, dict]:
-    """Load a model version (default: the current one) after verifying its checksum."""
+    """Load a model version (default: the champion) after verifying its checksum."""
     if version_id is None:
         pointer = models_dir / CURRENT_POINTER
         if not pointer.exists():
             raise FileNotFoundError(f"no trained model yet: {pointer} is missing")
         version_id = json.loads(pointer.read_text())["version"]
-    card = read_card(models_dir / version_id / "model_card.json")
+    card = read_card(models_dir / version_id / CARD)
     artefact = models_dir / version_id / card["artefact"]
     actual = _sha256(artefact)
     if actual != card["sha256"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import pandas as pd
 
@@ -47,14 +49,16 @@ NUMERIC = [
 SNAPSHOT_TABLE = "marts.fct_account_snapshots"
 
 
-def read_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All point-in-time snapshot rows (account grain: bounded by accounts x months).
+def read_snapshots(con: duckdb.DuckDBPyConnection, scoring_only: bool = False) -> pd.DataFrame:
+    """Point-in-time snapshot rows (account grain: bounded by accounts x months): all of
+    them, or only tonight's scoring rows.
 
     Numeric features become float64: DuckDB's nullable integers arrive as pandas
     extension types (pd.NA), which scikit-learn's numpy path refuses.
     """
+    where = "where is_scoring_row" if scoring_only else ""
     frame = con.execute(
-        f"select * from {SNAPSHOT_TABLE} order by observation_date, account_id"
+        f"select * from {SNAPSHOT_TABLE} {where} order by observation_date, account_id"
     ).df()
     numeric = [c for c in NUMERIC if c in frame.columns]
     frame[numeric] = frame[numeric].astype("float64")
@@ -69,3 +73,9 @@ def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """
     present = [c for c in frame.columns if frame[c].notna().any()]
     return [c for c in NUMERIC if c in present], [c for c in CATEGORICAL if c in present]
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """A short hash of the rows a model was trained on, recorded in its model card."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    return hashlib.sha256(hashed).hexdigest()[:16]

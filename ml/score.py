@@ -8,6 +8,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml.reasons import top_reasons
+
 if TYPE_CHECKING:  # scoring callers should not pay scikit-learn's import for a hint
     from ml.train import TrainedModel
 
@@ -25,16 +27,28 @@ def risk_tier(probability: pd.Series, tiers: dict[str, float]) -> pd.Series:
     )
 
 
-def score_accounts(
-    model: TrainedModel, snapshots: pd.DataFrame, tiers: dict[str, Any], model_version: str
-) -> pd.DataFrame:
-    """One row per account in tonight's snapshot: probability, tier, revenue at risk."""
+def scoring_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
     rows = snapshots[snapshots["is_scoring_row"]]
     if rows.empty:
         raise ValueError("no scoring rows in the snapshots: is the as-of date's snapshot built?")
+    return rows
+
+
+def score_accounts(
+    model: TrainedModel,
+    snapshots: pd.DataFrame,
+    tiers: dict[str, Any],
+    metrics: dict[str, Any],
+    reasons_per_account: int,
+    model_version: str,
+) -> pd.DataFrame:
+    """One row per account in tonight's snapshot: probability, tier, revenue at risk and
+    the model's own reasons for that account."""
+    rows = scoring_rows(snapshots)
     probability = pd.Series(model.pipeline.predict_proba(rows)[:, 1], index=rows.index)
     if not np.isfinite(probability).all():
         raise ValueError(f"{int((~np.isfinite(probability)).sum())} scores are NaN or infinite")
+    reasons = top_reasons(model.pipeline, rows, model.typical, metrics, reasons_per_account)
     arr = rows["mrr"] * 12
     return pd.DataFrame(
         {
@@ -44,6 +58,8 @@ def score_accounts(
             "risk_tier": risk_tier(probability, tiers),
             "arr": arr,
             "revenue_at_risk": (probability * arr).round(2),
+            "reasons": reasons["reasons"],
+            "reason_features": reasons["reason_features"],
             "model_version": model_version,
         }
     ).reset_index(drop=True)
@@ -58,6 +74,9 @@ def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> None:
         "arr double, revenue_at_risk double, model_version varchar not null, "
         "primary key (account_id, as_of_date))"
     )
+    # warehouses scored before reasons existed get the columns (older nights: null)
+    for column in ("reasons", "reason_features"):
+        con.execute(f"alter table {SCORES_TABLE} add column if not exists {column} varchar[]")
     con.register("_tonight_scores", scores)
     try:
         con.execute("begin transaction")

@@ -1,6 +1,6 @@
-"""Asset checks that gate the run. Every check here is blocking: when one fails,
-downstream assets in the same run are not materialised, and the failure's metadata
-names the table, the rule, the failing count and a sample."""
+"""Asset checks that gate the run. Every check here but ``feature_drift`` (a warning) is
+blocking: when one fails, downstream assets in the same run are not materialised, and
+the failure's metadata names the table, the rule, the failing count and a sample."""
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -18,7 +18,9 @@ from expectations.raw_tables import contract_expectations, raw_table_frame
 from expectations.validate import run_suite
 from ingest import SOURCES, SourceContract
 from ingest.ledger import RECONCILE_RULE, reconcile
-from ml.artifacts import load_model
+from ml.artifacts import champion_card
+from ml.drift import population_stability
+from ml.features import read_snapshots
 from ml.score import SCORES_TABLE
 from orchestration.assets.ingest import RAW_ACCOUNTS
 from orchestration.assets.model import churn_model, churn_scores
@@ -111,9 +113,14 @@ def build_reconciliation_check(source: str) -> dg.AssetChecksDefinition:
 
 @dg.asset_check(asset=churn_model, blocking=True, name="backtest_above_floor")
 def backtest_above_floor(pipeline: PipelineResource) -> dg.AssetCheckResult:
-    """The new model's time-ordered backtest AUC must reach the configured floor."""
+    """The champion's time-ordered backtest AUC must reach the configured floor: it is the
+    model tonight's scores would come from."""
     floor = pipeline.config()["model"]["min_backtest_auc"]
-    _, card = load_model(pipeline.paths().models)
+    card = champion_card(pipeline.paths().models)
+    if card is None:
+        return dg.AssetCheckResult(
+            passed=False, description="no champion model", metadata={"threshold": floor}
+        )
     auc = card["metrics"]["roc_auc"]
     return dg.AssetCheckResult(
         passed=auc >= floor,
@@ -150,10 +157,38 @@ def scores_not_degenerate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
+@dg.asset_check(asset=churn_scores, blocking=False, name="feature_drift")
+def feature_drift(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.AssetCheckResult:
+    """Warn when tonight's scoring rows are distributed unlike the champion's training rows
+    (population stability index per feature, against the bins saved in its card)."""
+    threshold = pipeline.config()["model"]["drift_psi_warning"]
+    card = champion_card(pipeline.paths().models)
+    with warehouse.connect(read_only=True) as con:
+        psi = population_stability(card["drift_reference"], read_snapshots(con, scoring_only=True))
+    drifted = {feature: value for feature, value in psi.items() if value > threshold}
+    return dg.AssetCheckResult(
+        passed=not drifted,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(drifted)} of {len(psi)} features drifted beyond PSI {threshold}"
+            + (f": {', '.join(list(drifted)[:5])}" if drifted else "")
+        ),
+        metadata={
+            "table": "marts.fct_account_snapshots (scoring rows)",
+            "rule": "population stability index vs the champion's training rows",
+            "threshold": threshold,
+            "failing_count": len(drifted),
+            "psi": dg.MetadataValue.json(psi),
+            "model_version": card["version"],
+        },
+    )
+
+
 asset_checks = [
     *(build_raw_suite_check(contract) for contract in SOURCES.values()),
     *(build_reconciliation_check(source) for source in SOURCES),
     *(build_mart_suite_check(mart) for mart in MART_SUITES),
     backtest_above_floor,
     scores_not_degenerate,
+    feature_drift,
 ]

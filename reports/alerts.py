@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ALERT_COLUMNS = [
     "account_id", "company_name", "csm_owner", "severity", "churn_probability", "risk_tier",
-    "arr", "revenue_at_risk", "signal", "evidence", "recommended_action", "due_by",
+    "arr", "revenue_at_risk", "signal", "evidence", "model_reasons", "recommended_action", "due_by",
     "renewal_in_days", "as_of_date",
 ]  # fmt: skip
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -64,6 +65,10 @@ def build_alerts(
     signals = frame.apply(_dominant_signal, axis=1, args=(cfg["renewal_soon_days"],))
     frame["signal"] = [s for s, _ in signals]
     frame["evidence"] = [e for _, e in signals]
+    # the model's own reasons for this account's score (ml.reasons), strongest first
+    frame["model_reasons"] = frame["reasons"].map(
+        lambda r: "; ".join(r) if isinstance(r, list | tuple | np.ndarray) else ""
+    )
     frame["severity"] = frame.apply(_severity, axis=1, args=(cfg,))
     frame["recommended_action"] = frame["signal"].map(cfg["playbooks"])
     as_of = pd.to_datetime(frame["as_of_date"])

@@ -15,7 +15,7 @@ def test_account_names_are_escaped_in_the_html_page():
     alerts = pd.DataFrame(
         [{"account_id": "A1", "company_name": HOSTILE, "csm_owner": "Ana", "severity": "high",
           "churn_probability": 0.4, "arr": 1200.0, "evidence": "logins -50%",
-          "recommended_action": "call", "due_by": "2026-11-02"}]
+          "model_reasons": HOSTILE, "recommended_action": "call", "due_by": "2026-11-02"}]
     )  # fmt: skip
     page = render_alert_page(
         alerts,

@@ -1,13 +1,11 @@
 """Model assets (group ``ml``): train + backtest the churn model, then score accounts."""
 
-import hashlib
-
 import dagster as dg
-import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
-from ml.artifacts import load_model, save_model
-from ml.features import read_snapshots
+from ml.artifacts import load_model
+from ml.features import data_fingerprint, read_snapshots
+from ml.register import register_model
 from ml.score import score_accounts, write_scores
 from ml.train import train_churn_model
 from orchestration.assets.warehouse import warehouse_dbt_models
@@ -16,39 +14,64 @@ from orchestration.resources import PipelineResource, WarehouseResource
 SNAPSHOTS = get_asset_key_for_model([warehouse_dbt_models], "fct_account_snapshots")
 
 
-def _fingerprint(frame: pd.DataFrame) -> str:
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-    return hashlib.sha256(hashed).hexdigest()[:16]
-
-
 @dg.asset(group_name="ml", deps=[SNAPSHOTS], kinds={"scikitlearn"})
 def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
-    """Gradient-boosting churn model, calibrated, backtested on the newest months."""
+    """A challenger trained tonight: calibrated gradient boosting, backtested on the newest
+    months beside the logistic baseline and the health score. It replaces the champion
+    (the model scoring uses) unless its backtest is worse beyond the tolerance."""
     config = pipeline.config()
     with warehouse.connect(read_only=True) as con:
         snapshots = read_snapshots(con)
-    model = train_churn_model(snapshots, config["model"])
-    card_path = save_model(model, pipeline.paths().models, _fingerprint(snapshots))
+    model = train_churn_model(snapshots, config["model"], config["health"]["bands"])
+    card = register_model(
+        model,
+        pipeline.paths().models,
+        data_fingerprint(snapshots),
+        config["model"]["promotion_tolerance"],
+        set(snapshots.columns),
+    )
+    backtest = card["backtest"]
     return dg.MaterializeResult(
         metadata={
-            **{f"backtest_{k}": v for k, v in model.metrics.items()},
+            "version": card["version"],
+            "promoted": card["promotion"]["promoted"],
+            "promotion": card["promotion"]["why"],
+            **{f"backtest_{k}": v for k, v in card["metrics"].items()},
+            "baseline": dg.MetadataValue.json(
+                {
+                    name: {k: v for k, v in m.items() if k != "calibration"}
+                    for name, m in backtest["models"].items()
+                }
+            ),
+            "health_score_backtest": dg.MetadataValue.json(backtest["health_score"]),
+            "calibration": dg.MetadataValue.json(backtest["models"][model.kind]["calibration"]),
             "training_rows": model.rows,
             "training_window": " .. ".join(model.training_window),
-            "backtest_window": " .. ".join(model.test_window),
+            "backtest_window": " .. ".join(backtest["test_window"]),
             "features": model.features,
-            "model_card": dg.MetadataValue.path(str(card_path)),
+            "model_card": dg.MetadataValue.path(
+                str(pipeline.paths().models / card["version"] / "model_card.json")
+            ),
         }
     )
 
 
 @dg.asset(group_name="ml", deps=[churn_model, SNAPSHOTS], kinds={"duckdb"}, pool="warehouse")
 def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
-    """Tonight's churn probability, risk tier and revenue at risk per active account
-    (table ``ml.churn_scores``, history kept per as-of date)."""
+    """Tonight's churn probability, risk tier, revenue at risk and the model's top reasons
+    per active account, from the champion (table ``ml.churn_scores``, history kept per
+    as-of date)."""
     config = pipeline.config()
     model, card = load_model(pipeline.paths().models)
     with warehouse.connect() as con:
-        scores = score_accounts(model, read_snapshots(con), config["risk_tiers"], card["version"])
+        scores = score_accounts(
+            model,
+            read_snapshots(con, scoring_only=True),
+            config["risk_tiers"],
+            config["metrics"],
+            config["model"]["reasons_per_account"],
+            card["version"],
+        )
         write_scores(con, scores)
     tiers = scores["risk_tier"].value_counts()
     return dg.MaterializeResult(
@@ -59,5 +82,6 @@ def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
             **{f"tier_{t}": int(tiers.get(t, 0)) for t in ("high", "medium", "low")},
             "mean_probability": float(scores["churn_probability"].mean()),
             "revenue_at_risk": float(scores["revenue_at_risk"].sum()),
+            "accounts_without_reasons": int(scores["reasons"].map(len).eq(0).sum()),
         }
     )
