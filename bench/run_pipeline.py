@@ -37,7 +37,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # With the as-of date at yesterday, 9 months give 3 or 4 labelled months depending on
 # the day of the month; 10 months give 4 or 5 for every as-of date.
 SIZES: dict[str, tuple[int, int]] = {
-    "tiny": (150, 10),
+    "tiny": (150, 13),
     "demo": (2000, 18),
     "large": (10000, 18),
 }

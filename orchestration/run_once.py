@@ -18,9 +18,8 @@ def main() -> int:
     paths = resolve_paths()
     failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
     for check in failed_checks:
-        print(
-            f"FAILED CHECK {check.asset_key.to_user_string()}:{check.check_name}: {check.description}"
-        )
+        label = "WARNING" if check.severity == dg.AssetCheckSeverity.WARN else "FAILED CHECK"
+        print(f"{label} {check.asset_key.to_user_string()}:{check.check_name}: {check.description}")
     if not result.success:
         print(
             f"Run {result.run_id} failed; published outputs in {paths.latest} were left as they were."
