@@ -31,11 +31,10 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-# name -> (accounts, months). tiny has 10 months because fewer cannot always train with
+# name -> (accounts, months). tiny has 13 months because fewer cannot always train with
 # the default config: snapshots start 120 days into the history, labels need 60 days of
-# horizon after them, and the backtest needs more than test_months (3) labelled months.
-# With the as-of date at yesterday, 9 months give 3 or 4 labelled months depending on
-# the day of the month; 10 months give 4 or 5 for every as-of date.
+# horizon after them, the backtest holds out test_months (3) labelled months and the
+# training rows end embargo_days (60) before those (bench/README.md has the details).
 SIZES: dict[str, tuple[int, int]] = {
     "tiny": (150, 13),
     "demo": (2000, 18),

@@ -36,7 +36,9 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def model_card(model: TrainedModel, version_id: str, sha256: str, fingerprint: str) -> dict:
+def model_card(
+    model: TrainedModel, version_id: str, sha256: str, fingerprint: str, decision: Decision
+) -> dict:
     return {
         "version": version_id,
         "kind": model.kind,
@@ -53,28 +55,24 @@ def model_card(model: TrainedModel, version_id: str, sha256: str, fingerprint: s
             "python": platform.python_version(),
             **{lib: version(lib) for lib in ("scikit-learn", "pandas", "numpy", "duckdb")},
         },
+        "promotion": {"promoted": decision.promote, "why": decision.why},
     }
 
 
-def save_model(model: TrainedModel, models_dir: Path, data_fingerprint: str) -> dict[str, Any]:
-    """Write a new version (artefact + card) without making it the champion."""
+def save_model(
+    model: TrainedModel, models_dir: Path, data_fingerprint: str, decision: Decision
+) -> dict[str, Any]:
+    """Write a new version (artefact + card with the champion/challenger outcome); point
+    current.json at it only if it was promoted."""
     version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = models_dir / version_id
     target.mkdir(parents=True, exist_ok=True)
     artefact = target / "model.joblib"
     joblib.dump(model, artefact)
-    card = model_card(model, version_id, _sha256(artefact), data_fingerprint)
+    card = model_card(model, version_id, _sha256(artefact), data_fingerprint, decision)
     _write_atomically(target / CARD, json.dumps(card, indent=2, default=str))
-    return card
-
-
-def record_decision(models_dir: Path, card: dict[str, Any], decision: Decision) -> dict[str, Any]:
-    """Write the champion/challenger outcome into the card; point current.json at the
-    new version if it was promoted."""
-    card = {**card, "promotion": {"promoted": decision.promote, "why": decision.why}}
-    _write_atomically(models_dir / card["version"] / CARD, json.dumps(card, indent=2, default=str))
     if decision.promote:
-        _write_atomically(models_dir / CURRENT_POINTER, json.dumps({"version": card["version"]}))
+        _write_atomically(models_dir / CURRENT_POINTER, json.dumps({"version": version_id}))
     return card
 
 

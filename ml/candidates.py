@@ -35,7 +35,7 @@ def _encoder(numeric: list[str], categorical: list[str], numeric_steps: list) ->
 
 def gradient_boosting(numeric: list[str], categorical: list[str], config: dict) -> Pipeline:
     """Histogram gradient boosting (missing values handled natively), with probabilities
-    calibrated by isotonic regression on held-out folds of the training rows."""
+    calibrated (``model.calibration``) on held-out folds of the training rows."""
     booster = HistGradientBoostingClassifier(
         max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
         random_state=config["random_state"],

@@ -31,16 +31,15 @@ def require_both_classes(y_true: np.ndarray, what: str) -> None:
         )
 
 
-def evaluate(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, float]:
-    """Ranking metrics for any score where higher means riskier; Brier only makes sense
-    for probabilities, so callers ranking by something else drop it."""
+def evaluate(y_true: np.ndarray, probability: np.ndarray) -> dict[str, float]:
+    """Ranking and calibration metrics of predicted churn probabilities."""
     y_true = np.asarray(y_true).astype(int)
     require_both_classes(y_true, "the backtest's test window")
     return {
-        "roc_auc": float(roc_auc_score(y_true, y_score)),
-        "pr_auc": float(average_precision_score(y_true, y_score)),
-        "brier": float(brier_score_loss(y_true, np.clip(y_score, 0, 1))),
-        "top_decile_lift": top_decile_lift(y_true, y_score),
+        "roc_auc": float(roc_auc_score(y_true, probability)),
+        "pr_auc": float(average_precision_score(y_true, probability)),
+        "brier": float(brier_score_loss(y_true, probability)),
+        "top_decile_lift": top_decile_lift(y_true, probability),
         "test_rows": len(y_true),
         "test_churn_rate": float(y_true.mean()),
     }

@@ -20,12 +20,12 @@ class Decision:
 
 
 def decide(
-    challenger: dict[str, Any],
+    challenger_auc: float,
     champion: dict[str, Any] | None,
     tolerance: float,
     available_features: set[str],
 ) -> Decision:
-    """Compare two model cards (``metrics.roc_auc``, ``features``)."""
+    """Compare the challenger's backtest ROC AUC with the champion's model card."""
     if champion is None:
         return Decision(True, "no champion yet: the first trained model is promoted")
     wanted = set(champion["features"]["numeric"]) | set(champion["features"]["categorical"])
@@ -36,7 +36,7 @@ def decide(
             f"champion {champion['version']} needs features the snapshots no longer have "
             f"({', '.join(missing)}): the challenger replaces it",
         )
-    new, old = challenger["metrics"]["roc_auc"], champion["metrics"]["roc_auc"]
+    new, old = challenger_auc, champion["metrics"]["roc_auc"]
     if new < old - tolerance:
         return Decision(
             False,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ml.artifacts import champion_card, record_decision, save_model
+from ml.artifacts import champion_card, save_model
 from ml.promotion import decide
 from ml.train import TrainedModel
 
@@ -19,6 +19,7 @@ def register_model(
     available_features: set[str],
 ) -> dict[str, Any]:
     """The new version's card, with its ``promotion`` outcome recorded in it."""
-    champion = champion_card(models_dir)  # read before the new version exists
-    card = save_model(model, models_dir, data_fingerprint)
-    return record_decision(models_dir, card, decide(card, champion, tolerance, available_features))
+    decision = decide(
+        model.metrics["roc_auc"], champion_card(models_dir), tolerance, available_features
+    )
+    return save_model(model, models_dir, data_fingerprint, decision)

@@ -192,3 +192,48 @@ def test_training_fails_cleanly_when_every_feature_is_empty(snapshots, config):
     empty = snapshots.assign(**{c: np.nan for c in NUMERIC})
     with pytest.raises(ValueError, match="no usable numeric feature"):
         train(empty, config)
+
+
+def test_the_backtest_floor_check_blocks_a_champion_below_the_floor(
+    demo_dirs, nightly_run, tmp_path, monkeypatch
+):
+    """The same champion passes at the configured floor and fails above its own AUC."""
+    from orchestration.checks import backtest_above_floor
+    from orchestration.resources import PipelineResource
+
+    auc = champion_card(demo_dirs.outputs / "models")["metrics"]["roc_auc"]
+    passing = backtest_above_floor(pipeline=PipelineResource())
+    assert passing.passed
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(f"model:\n  min_backtest_auc: {min(auc + 0.01, 1.0)}\n")
+    failing = backtest_above_floor(pipeline=PipelineResource(config_path=str(strict)))
+    assert not failing.passed
+    assert failing.metadata["roc_auc"].value == auc
+    monkeypatch.setenv("CHURN_OUTPUTS_DIR", str(tmp_path / "no_models"))
+    assert not backtest_above_floor(pipeline=PipelineResource()).passed  # no champion at all
+
+
+def test_the_degenerate_scores_check_blocks_equal_or_invalid_scores(warehouse, tmp_path):
+    from orchestration.checks import scores_not_degenerate
+    from orchestration.resources import WarehouseResource
+
+    tonight = warehouse.execute("select * from ml.churn_scores").df()
+    assert scores_not_degenerate(
+        warehouse=WarehouseResource(database=str(_copy(tonight, tmp_path / "ok.duckdb")))
+    ).passed
+    for name, probability in {"equal": 0.3, "nan": float("nan"), "outside": 1.7}.items():
+        path = _copy(tonight.assign(churn_probability=probability), tmp_path / f"{name}.duckdb")
+        result = scores_not_degenerate(warehouse=WarehouseResource(database=str(path)))
+        assert not result.passed, name
+
+
+def _copy(scores, path):
+    """A warehouse holding only ``ml.churn_scores`` with these rows."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("create schema ml")
+    con.register("s", scores)
+    con.execute("create table ml.churn_scores as select * from s")
+    con.close()
+    return path

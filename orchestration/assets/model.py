@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from ml.artifacts import load_model
+from ml.artifacts import CARD, load_model
 from ml.features import data_fingerprint, read_snapshots
 from ml.register import register_model
 from ml.score import score_accounts, write_scores
@@ -37,7 +37,7 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
             "promoted": card["promotion"]["promoted"],
             "promotion": card["promotion"]["why"],
             **{f"backtest_{k}": v for k, v in card["metrics"].items()},
-            "baseline": dg.MetadataValue.json(
+            "candidates": dg.MetadataValue.json(
                 {
                     name: {k: v for k, v in m.items() if k != "calibration"}
                     for name, m in backtest["models"].items()
@@ -50,7 +50,7 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
             "backtest_window": " .. ".join(backtest["test_window"]),
             "features": model.features,
             "model_card": dg.MetadataValue.path(
-                str(pipeline.paths().models / card["version"] / "model_card.json")
+                str(pipeline.paths().models / card["version"] / CARD)
             ),
         }
     )
