@@ -31,14 +31,29 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-# name -> (accounts, months). tiny has 13 months because fewer cannot always train with
-# the default config: snapshots start 120 days into the history, labels need 60 days of
-# horizon after them, the backtest holds out test_months (3) labelled months and the
-# training rows end embargo_days (60) before those (bench/README.md has the details).
-SIZES: dict[str, tuple[int, int]] = {
-    "tiny": (150, 13),
-    "demo": (2000, 18),
-    "large": (10000, 18),
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What to generate. ``activity`` scales how often simulated users are active, so
+    ``model`` gets its 20,000 accounts x 24 observation months without generating (and
+    ingesting) 60M+ events the model never sees: it reads account-month snapshots only."""
+
+    accounts: int
+    months: int
+    activity: float = 1.0
+
+
+# tiny has 13 months because fewer cannot always train with the default config:
+# snapshots start 120 days into the history, labels need 60 days of horizon after them,
+# the backtest holds out test_months (3) labelled months and the training rows end
+# embargo_days (60) before those (bench/README.md has the details). model has 28 months:
+# 24 monthly observation dates after the first 120 days of history.
+SIZES: dict[str, Scale] = {
+    "tiny": Scale(150, 13),
+    "demo": Scale(2000, 18),
+    "large": Scale(10000, 18),
+    "model": Scale(20000, 28, activity=0.25),
 }
 PHASES = ("generate", "ingest", "dbt", "train", "score", "render")
 RESULTS_DIR = "bench_results"
@@ -66,7 +81,7 @@ def _read_result(workdir: Path, phase: str) -> dict[str, Any]:
     return json.loads((workdir / RESULTS_DIR / f"{phase}.json").read_text())
 
 
-def phase_generate(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+def phase_generate(workdir: Path, scale: Scale) -> dict[str, Any]:
     """The simulator, with as-of date and seed from the config as ``python -m simulator``.
 
     ``spec_from_config`` is the same resolution the CLI uses (a null as_of means
@@ -75,7 +90,12 @@ def phase_generate(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     from pipeline_config import load_config, resolve_paths
     from simulator import generate, spec_from_config
 
-    spec = spec_from_config(load_config()["simulator"], accounts=accounts, months=months)
+    spec = spec_from_config(
+        load_config()["simulator"],
+        accounts=scale.accounts,
+        months=scale.months,
+        activity=scale.activity,
+    )
     paths = resolve_paths()
     result = generate(spec, Path(paths.landing), paths.outputs / "ground_truth")
     return {
@@ -86,7 +106,7 @@ def phase_generate(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     }
 
 
-def phase_ingest(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+def phase_ingest(workdir: Path, scale: Scale) -> dict[str, Any]:
     """Every source's landing files into raw.*, as the ingest assets load them.
 
     SOURCES is walked in dict order: accounts comes first, because the other sources
@@ -119,7 +139,7 @@ def phase_ingest(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     }
 
 
-def phase_train(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+def phase_train(workdir: Path, scale: Scale) -> dict[str, Any]:
     """Train + backtest + save, the calls of the ``churn_model`` asset."""
     import duckdb
 
@@ -151,7 +171,7 @@ def phase_train(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     }
 
 
-def phase_score(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+def phase_score(workdir: Path, scale: Scale) -> dict[str, Any]:
     """Load the saved model and score tonight's accounts, as the ``churn_scores`` asset."""
     import duckdb
 
@@ -179,7 +199,7 @@ def phase_score(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     return {"scored_accounts": len(scores)}
 
 
-def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
+def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
     """Alert list, win-back list, HTML page and publish: the three output assets in order.
 
     The queries are copied from orchestration/assets/outputs.py (they live inline in the
@@ -224,7 +244,7 @@ def phase_render(workdir: Path, accounts: int, months: int) -> dict[str, Any]:
     }
 
 
-PYTHON_PHASES: dict[str, Callable[[Path, int, int], dict[str, Any]]] = {
+PYTHON_PHASES: dict[str, Callable[[Path, Scale], dict[str, Any]]] = {
     "generate": phase_generate,
     "ingest": phase_ingest,
     "train": phase_train,
@@ -303,7 +323,7 @@ def measure(
     return PhaseResult(name, round(wall, 2), round(usage.ru_maxrss / 1024, 1))  # KiB on Linux
 
 
-def run_phases(workdir: Path, accounts: int, months: int) -> list[PhaseResult]:
+def run_phases(workdir: Path, scale: Scale) -> list[PhaseResult]:
     """All phases in pipeline order; stops at the first failing phase."""
     env = child_env(workdir)
     results = []
@@ -313,8 +333,8 @@ def run_phases(workdir: Path, accounts: int, months: int) -> list[PhaseResult]:
             command, cwd = dbt_command(workdir, env), DBT_PROJECT_DIR
         else:
             command = [sys.executable, "-m", "bench.run_pipeline", "--phase", name]
-            command += ["--workdir", str(workdir), "--accounts", str(accounts)]
-            command += ["--months", str(months)]
+            command += ["--workdir", str(workdir), "--accounts", str(scale.accounts)]
+            command += ["--months", str(scale.months), "--activity", str(scale.activity)]
             cwd = REPO_ROOT
         results.append(measure(name, command, cwd, env, workdir / "bench_logs" / f"{name}.log"))
     return results
@@ -368,6 +388,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", choices=sorted(SIZES), default="demo")
     parser.add_argument("--accounts", type=_positive, help="override the size's account count")
     parser.add_argument("--months", type=_positive, help="override the size's months of history")
+    parser.add_argument("--activity", type=float, help="override the size's user activity scale")
     parser.add_argument("--workdir", type=Path, help="default: a fresh temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
@@ -377,12 +398,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    default_accounts, default_months = SIZES[args.size]
-    accounts = args.accounts if args.accounts is not None else default_accounts
-    months = args.months if args.months is not None else default_months
+    default = SIZES[args.size]
+    scale = Scale(
+        accounts=args.accounts or default.accounts,
+        months=args.months or default.months,
+        activity=args.activity if args.activity is not None else default.activity,
+    )
     if args.phase:  # a child: run one phase, hand its counts back, exit
         workdir = args.workdir.resolve()
-        _write_result(workdir, args.phase, PYTHON_PHASES[args.phase](workdir, accounts, months))
+        _write_result(workdir, args.phase, PYTHON_PHASES[args.phase](workdir, scale))
         return
 
     if args.workdir and args.workdir.exists() and any(args.workdir.iterdir()):
@@ -391,7 +415,7 @@ def main(argv: list[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     finished = False
     try:
-        results = run_phases(workdir, accounts, months)
+        results = run_phases(workdir, scale)
         counts = {phase: _read_result(workdir, phase) for phase in PYTHON_PHASES}
         finished = True
     finally:  # a failed run's folder is kept: its logs are the evidence
@@ -402,8 +426,9 @@ def main(argv: list[str] | None = None) -> None:
     info = {
         "date": date.today().isoformat(),
         "size": args.size,
-        "accounts": accounts,
-        "months": months,
+        "accounts": scale.accounts,
+        "months": scale.months,
+        "activity": scale.activity,
         "events": counts["generate"]["events"],
         "machine": machine(),
         # every child's peak RSS is at least this (see dbt_command)

@@ -88,6 +88,25 @@ def health_score_backtest(test: pd.DataFrame, bands: dict[str, float]) -> dict[s
     }
 
 
+def backtest_predictions(
+    labelled: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    model_config: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """Fit every candidate on the training window; its probabilities for the test window."""
+    train, test = split_by_time(labelled, model_config["test_months"], model_config["embargo_days"])
+    require_both_classes(train[LABEL].to_numpy(), "the backtest's training window")
+    require_both_classes(test[LABEL].to_numpy(), "the backtest's test window")
+    probabilities = {
+        name: build(numeric, categorical, model_config)
+        .fit(train, train[LABEL])
+        .predict_proba(test)[:, 1]
+        for name, build in CANDIDATES.items()
+    }
+    return train, test, probabilities
+
+
 def run_backtest(
     labelled: pd.DataFrame,
     numeric: list[str],
@@ -95,17 +114,12 @@ def run_backtest(
     model_config: dict[str, Any],
     bands: dict[str, float],
 ) -> dict[str, Any]:
-    """Fit every candidate on the training window and judge it on the test window."""
-    train, test = split_by_time(labelled, model_config["test_months"], model_config["embargo_days"])
-    require_both_classes(train[LABEL].to_numpy(), "the backtest's training window")
+    """Every candidate and the health score judged on the same test window."""
+    train, test, probabilities = backtest_predictions(labelled, numeric, categorical, model_config)
     y_test = test[LABEL].to_numpy().astype(int)
-    require_both_classes(y_test, "the backtest's test window")
     periods = test["observation_date"].nunique()
-    models = {}
-    for name, build in CANDIDATES.items():
-        fitted = build(numeric, categorical, model_config).fit(train, train[LABEL])
-        probability = fitted.predict_proba(test)[:, 1]
-        models[name] = {
+    models = {
+        name: {
             **evaluate(y_test, probability),
             **best_alert_budget(
                 y_test,
@@ -116,6 +130,8 @@ def run_backtest(
             ),
             "calibration": calibration_table(y_test, probability),
         }
+        for name, probability in probabilities.items()
+    }
     return {
         "train_window": date_window(train),
         "test_window": date_window(test),

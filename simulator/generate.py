@@ -11,7 +11,9 @@ Files, as a company's exports would arrive (one file per source per delivery):
   nps_responses/nps_responses_<YYYY-MM>.csv        quarterly survey answers (local-time offsets)
   outreach_outcomes/, alert_feedback/              header-only files: the format CS ops fill
 The ground truth (latent risk, true churn dates including after the as-of date, reasons,
-win-backs, monthly latent hazard) goes to ``truth_dir``, which no pipeline asset reads.
+win-backs, the monthly latent hazard in full and its revealed part without the hidden
+shock) goes to ``truth_dir``, which no pipeline asset reads; ``simulator.oracle`` turns
+it into the best possible churn ranking (the ceiling for any model on this data).
 """
 
 from __future__ import annotations
@@ -90,12 +92,17 @@ def _truth(
     month_days = np.array(months, dtype="datetime64[D]")
     signup_days = accounts["signup_date"].to_numpy().astype("datetime64[D]")
     tenure = (month_days[None, :] - signup_days[:, None]).astype(int) // 30
-    hazard = monthly_hazard(accounts, np.maximum(tenure, 0))
+
+    def monthly_probability(include_hidden: bool) -> np.ndarray:
+        hazard = monthly_hazard(accounts, np.maximum(tenure, 0), include_hidden)
+        return np.round(1 - np.exp(-30 * hazard.ravel()), 5)
+
     risk = pd.DataFrame(
         {
             "account_id": np.repeat(accounts["account_id"].to_numpy(), len(months)),
             "month": np.tile(np.array(months, dtype="datetime64[D]"), len(accounts)),
-            "monthly_churn_hazard": np.round(1 - np.exp(-30 * hazard.ravel()), 5),
+            "monthly_churn_hazard": monthly_probability(include_hidden=True),
+            "revealed_churn_hazard": monthly_probability(include_hidden=False),
         }
     )
     signed = risk["month"].to_numpy() >= np.repeat(

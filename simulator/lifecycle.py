@@ -17,14 +17,28 @@ from simulator.spec import SimulationSpec
 
 DAY = np.timedelta64(1, "D")
 NAT = np.datetime64("NaT", "ns")
+HIDDEN_SHOCK_HAZARD = 0.0025  # daily, on top of the revealed hazard
+DECAY_DAYS = (45, 120)  # usage starts fading this many days before a cancel: [low, high)
+DECAY_SHARE = 0.85  # voluntary, visible churns whose usage fades first
+HIDDEN_REASON_SHARE = 0.7  # churns of hidden-shock accounts that the shock caused
+
+
+def involuntary_share(segment: np.ndarray, annual: np.ndarray) -> np.ndarray:
+    """Share of churns that are failed payments: monthly contracts only, small ones most."""
+    return np.where(annual, 0.0, np.where(segment == "SMB", 0.2, 0.1))
 
 
 def _days(values: np.ndarray) -> np.ndarray:
     return pd.to_timedelta(np.asarray(values), unit="D").to_numpy()
 
 
-def monthly_hazard(accounts: pd.DataFrame, tenure_month: np.ndarray) -> np.ndarray:
-    """Latent daily churn hazard per account (rows) at each tenure month (columns)."""
+def monthly_hazard(
+    accounts: pd.DataFrame, tenure_month: np.ndarray, include_hidden: bool = True
+) -> np.ndarray:
+    """Latent daily churn hazard per account (rows) at each tenure month (columns).
+
+    ``include_hidden=False`` leaves out the hidden shock (a budget cut, an acquisition),
+    the one cause no export shows: what remains is the risk behaviour reveals."""
     base = accounts["segment"].map(catalog.MONTHLY_HAZARD).to_numpy() / 30.0
     risk = accounts["latent_risk"].to_numpy()
     daily = base * np.exp(0.9 * risk)
@@ -35,7 +49,8 @@ def monthly_hazard(accounts: pd.DataFrame, tenure_month: np.ndarray) -> np.ndarr
     onboarding = np.where(
         accounts["latent_missed_onboarding"].to_numpy()[:, None] & (month < 6), 1.8, 1.0
     )
-    shock = np.where(accounts["latent_hidden_shock"].to_numpy()[:, None], 0.0025, 0.0)
+    hidden = accounts["latent_hidden_shock"].to_numpy()[:, None] & include_hidden
+    shock = np.where(hidden, HIDDEN_SHOCK_HAZARD, 0.0)
     return daily[:, None] * tenure * onboarding + shock
 
 
@@ -49,7 +64,7 @@ def _first_churn_day(accounts: pd.DataFrame, horizon_months: int, rng: np.random
     return np.where(first >= 0, first * 30 + rng.integers(0, 30, n), np.nan)
 
 
-def _to_period_end(days: np.ndarray, annual: np.ndarray) -> np.ndarray:
+def to_period_end(days: np.ndarray, annual: np.ndarray) -> np.ndarray:
     """Annual contracts end at an anniversary, monthly ones at a 30-day period end."""
     term = np.where(annual, 365, 30)
     return np.ceil(np.maximum(days, 1) / term) * term
@@ -69,15 +84,15 @@ def simulate_lifecycle(
     horizon = int((as_of - signup.min()) / DAY / 30) + 6  # churn after the as-of date too
 
     raw_days = _first_churn_day(accounts, horizon, rng)
-    churn_days = _to_period_end(np.nan_to_num(raw_days, nan=1e6), annual)
+    churn_days = to_period_end(np.nan_to_num(raw_days, nan=1e6), annual)
     churn = np.where(np.isnan(raw_days), NAT, signup + _days(churn_days))
     churns = ~np.isnat(churn)  # includes churn after the as-of date: truth for scoring
     churned = churns & (churn <= as_of)
     request_lead = np.where(annual, rng.integers(15, 75, n), rng.integers(1, 25, n))
     requested = np.where(churns, churn - _days(request_lead), NAT)
 
-    involuntary = churns & ~annual & (rng.random(n) < np.where(segment == "SMB", 0.2, 0.1))
-    hidden_reason = churns & ~involuntary & hidden & (rng.random(n) < 0.7)
+    involuntary = churns & (rng.random(n) < involuntary_share(segment, annual))
+    hidden_reason = churns & ~involuntary & hidden & (rng.random(n) < HIDDEN_REASON_SHARE)
     reason = np.empty(n, dtype=object)
     for seg in catalog.SEGMENTS:
         rows = segment == seg
@@ -87,7 +102,7 @@ def simulate_lifecycle(
     reason = np.where(hidden_reason, catalog.HIDDEN_REASON, reason)
     reason = np.where(involuntary, catalog.INVOLUNTARY_REASON, reason)
     reason = np.where(churns, reason, None)
-    decays = churns & ~involuntary & ~hidden_reason & (rng.random(n) < 0.85)
+    decays = churns & ~involuntary & ~hidden_reason & (rng.random(n) < DECAY_SHARE)
     requested = np.where(involuntary, churn, requested)
 
     # Plan changes: safe accounts expand, risky ones shrink; shrinking often precedes a cancel.
@@ -113,7 +128,7 @@ def simulate_lifecycle(
     lapse = ~annual & ~churns & (rng.random(n) < 0.04) & (life_days > 120)
     lapse_start = np.where(
         lapse,
-        signup + _days(_to_period_end(rng.uniform(60, np.maximum(life_days - 40, 61)), annual)),
+        signup + _days(to_period_end(rng.uniform(60, np.maximum(life_days - 40, 61)), annual)),
         NAT,
     )
     lapse_start = np.where(lapse & (lapse_start < as_of - 30 * DAY), lapse_start, NAT)
@@ -136,7 +151,7 @@ def simulate_lifecycle(
             "churn_type": np.where(churns, np.where(involuntary, "involuntary", "voluntary"), None),
             "churned_by_as_of": churned,
             "usage_decays_before_churn": decays,
-            "decay_days": np.where(decays, rng.integers(45, 120, n), 0),
+            "decay_days": np.where(decays, rng.integers(*DECAY_DAYS, n), 0),
             "plan_change_date": change_date,
             "plan_change": np.where(changes, np.where(upgrade, "upgrade", "downgrade"), None),
             "seats_after": seats_after,

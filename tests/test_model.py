@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.model_quality import REVEALED_CEILING, quality_table
 from ml.artifacts import champion_card, load_model
 from ml.backtest import split_by_time
 from ml.drift import population_stability
@@ -17,6 +18,7 @@ from ml.register import register_model
 from ml.score import score_accounts
 from ml.train import labelled_rows, train_churn_model
 from pipeline_config import load_config
+from simulator.oracle import read_truth
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,20 @@ def test_calibration_tracks_the_observed_churn_rate(champion):
     top = churners[table["bin"] > 8].sum() / table.loc[table["bin"] > 8, "rows"].sum()
     bottom = churners[table["bin"] <= 6].sum() / table.loc[table["bin"] <= 6, "rows"].sum()
     assert top > 3 * bottom, table
+
+
+def test_the_model_is_measured_against_the_simulators_ceiling(snapshots, config, demo_dirs):
+    """Same test rows as the card; the oracle rankings come from the ground truth."""
+    table = quality_table(
+        snapshots, read_truth(demo_dirs.truth), config["model"], config["health"]["bands"]
+    )
+    _, card = load_model(demo_dirs.outputs / "models")
+    model = table.loc[card["kind"]]
+    assert model["roc_auc"] == pytest.approx(card["metrics"]["roc_auc"])
+    ceiling = table.loc[REVEALED_CEILING, "roc_auc"]
+    assert model["share_of_ceiling"] == pytest.approx(model["roc_auc"] / ceiling)
+    assert ceiling > table.loc["health score (rules)", "roc_auc"] + 0.05
+    assert ceiling > table.loc["revealed hazard, decay unseen (oracle)", "roc_auc"]
 
 
 def test_the_champion_stays_when_the_challenger_is_worse(snapshots, config, demo_dirs, tmp_path):
