@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ml.backtest import backtest_predictions, health_score_backtest
-from ml.features import LABEL, feature_columns, read_snapshots
+from ml.backtest import backtest_split, fit_candidates, health_score_backtest
+from ml.features import LABEL, feature_columns, labelled_rows, read_snapshots
 from ml.metrics import evaluate
-from ml.train import labelled_rows
 from pipeline_config import load_config, resolve_paths, warehouse_settings
 from simulator.oracle import oracle_probability, read_truth
 
@@ -37,10 +36,11 @@ def quality_table(
     bands: dict[str, float],
 ) -> pd.DataFrame:
     """One row per ranking of the backtest's test rows, with its share of the ceiling."""
-    labelled = labelled_rows(snapshots)
-    numeric, categorical = feature_columns(labelled)
+    numeric, categorical = feature_columns(labelled_rows(snapshots))
     with threadpool_limits(limits=model_config["threads"]):
-        _, test, rankings = backtest_predictions(labelled, numeric, categorical, model_config)
+        train, test = backtest_split(snapshots, model_config)
+        fitted = fit_candidates(train, numeric, categorical, model_config)
+        rankings = {name: p.predict_proba(test)[:, 1] for name, p in fitted.items()}
     window = (model_config["horizon_days"], model_config["lead_days"])
     rankings = {
         **rankings,

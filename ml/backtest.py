@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import Pipeline
 
-from ml.candidates import CANDIDATES
-from ml.features import LABEL
+from ml.candidates import CANDIDATES, GRADIENT_BOOSTING
+from ml.features import LABEL, labelled_rows
+from ml.forecast import forecast_backtest
 from ml.metrics import (
     best_alert_budget,
     calibration_table,
@@ -88,38 +90,45 @@ def health_score_backtest(test: pd.DataFrame, bands: dict[str, float]) -> dict[s
     }
 
 
-def backtest_predictions(
-    labelled: pd.DataFrame,
-    numeric: list[str],
-    categorical: list[str],
-    model_config: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
-    """Fit every candidate on the training window; its probabilities for the test window."""
-    train, test = split_by_time(labelled, model_config["test_months"], model_config["embargo_days"])
+def fit_candidates(
+    train: pd.DataFrame, numeric: list[str], categorical: list[str], model_config: dict[str, Any]
+) -> dict[str, Pipeline]:
+    """Every candidate pipeline fitted on the training window."""
     require_both_classes(train[LABEL].to_numpy(), "the backtest's training window")
-    require_both_classes(test[LABEL].to_numpy(), "the backtest's test window")
-    probabilities = {
-        name: build(numeric, categorical, model_config)
-        .fit(train, train[LABEL])
-        .predict_proba(test)[:, 1]
+    return {
+        name: build(numeric, categorical, model_config).fit(train, train[LABEL])
         for name, build in CANDIDATES.items()
     }
-    return train, test, probabilities
+
+
+def backtest_split(
+    snapshots: pd.DataFrame, model_config: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The labelled rows split by time; the test window must hold both outcomes."""
+    train, test = split_by_time(
+        labelled_rows(snapshots), model_config["test_months"], model_config["embargo_days"]
+    )
+    require_both_classes(test[LABEL].to_numpy(), "the backtest's test window")
+    return train, test
 
 
 def run_backtest(
-    labelled: pd.DataFrame,
+    snapshots: pd.DataFrame,
     numeric: list[str],
     categorical: list[str],
     model_config: dict[str, Any],
     bands: dict[str, float],
 ) -> dict[str, Any]:
-    """Every candidate and the health score judged on the same test window."""
-    train, test, probabilities = backtest_predictions(labelled, numeric, categorical, model_config)
+    """Every candidate and the health score judged on the same test window, and the
+    aggregate forecast the gradient-boosting model would have made on each test date."""
+    train, test = backtest_split(snapshots, model_config)
+    fitted = fit_candidates(train, numeric, categorical, model_config)
     y_test = test[LABEL].to_numpy().astype(int)
     periods = test["observation_date"].nunique()
-    models = {
-        name: {
+    models = {}
+    for name, pipeline in fitted.items():
+        probability = pipeline.predict_proba(test)[:, 1]
+        models[name] = {
             **evaluate(y_test, probability),
             **best_alert_budget(
                 y_test,
@@ -130,8 +139,7 @@ def run_backtest(
             ),
             "calibration": calibration_table(y_test, probability),
         }
-        for name, probability in probabilities.items()
-    }
+    test_dates = list(pd.to_datetime(test["observation_date"]).unique())
     return {
         "train_window": date_window(train),
         "test_window": date_window(test),
@@ -140,4 +148,7 @@ def run_backtest(
         "embargo_days": model_config["embargo_days"],
         "models": models,
         "health_score": health_score_backtest(test, bands),
+        "forecast": forecast_backtest(
+            fitted[GRADIENT_BOOSTING], snapshots, test_dates, model_config
+        ),
     }

@@ -8,6 +8,8 @@ import duckdb
 import pandas as pd
 
 LABEL = "churned_within_horizon"
+CHURNED_ON = "churned_on"  # the outcome the label summarises (forecast backtests)
+OUTCOMES = [LABEL, CHURNED_ON]  # look forward: never features, free to change later
 KEYS = ["account_id", "observation_date"]
 CATEGORICAL = ["segment", "plan", "contract_term"]
 NUMERIC = [
@@ -79,3 +81,10 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
     """A short hash of the rows a model was trained on, recorded in its model card."""
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
     return hashlib.sha256(hashed).hexdigest()[:16]
+
+
+def labelled_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Training rows: past observation dates whose label is known."""
+    labelled = snapshots[snapshots[LABEL].notna() & ~snapshots["is_scoring_row"]].copy()
+    labelled[LABEL] = labelled[LABEL].astype(int)
+    return labelled

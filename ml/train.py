@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 from ml.backtest import date_window, run_backtest
 from ml.candidates import CANDIDATES, GRADIENT_BOOSTING
 from ml.drift import drift_reference
-from ml.features import LABEL, feature_columns
+from ml.features import LABEL, feature_columns, labelled_rows
 from ml.reasons import typical_values
 
 
@@ -46,13 +46,6 @@ class TrainedModel:
         return {k: v for k, v in own.items() if k != "calibration"}
 
 
-def labelled_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Training rows: past observation dates whose label is known."""
-    labelled = snapshots[snapshots[LABEL].notna() & ~snapshots["is_scoring_row"]].copy()
-    labelled[LABEL] = labelled[LABEL].astype(int)
-    return labelled
-
-
 def train_churn_model(
     snapshots: pd.DataFrame, model_config: dict[str, Any], bands: dict[str, float]
 ) -> TrainedModel:
@@ -64,7 +57,7 @@ def train_churn_model(
     if not numeric:
         raise ValueError("no usable numeric feature: every snapshot feature column is empty")
     with threadpool_limits(limits=model_config["threads"]):
-        backtest = run_backtest(labelled, numeric, categorical, model_config, bands)
+        backtest = run_backtest(snapshots, numeric, categorical, model_config, bands)
         final = CANDIDATES[GRADIENT_BOOSTING](numeric, categorical, model_config)
         final.fit(labelled, labelled[LABEL])
     return TrainedModel(

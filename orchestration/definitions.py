@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.ingest import ingest_assets
-from orchestration.assets.model import churn_model, churn_scores
+from orchestration.assets.model import churn_forecast, churn_model, churn_scores
 from orchestration.assets.outputs import alert_list, churn_report, winback_list
 from orchestration.assets.warehouse import warehouse_dbt_models
 from orchestration.checks import asset_checks
@@ -23,6 +23,7 @@ defs = dg.Definitions(
         warehouse_dbt_models,
         churn_model,
         churn_scores,
+        churn_forecast,
         alert_list,
         winback_list,
         churn_report,

@@ -10,6 +10,20 @@ from orchestration.definitions import defs
 from pipeline_config import resolve_paths
 
 
+def _forecast_line(result: dg.ExecuteInProcessResult) -> str:
+    """Tonight's aggregate forecast, from the churn_forecast materialisation."""
+    meta = {
+        k: v.value
+        for k, v in result.asset_materializations_for_node("churn_forecast")[0].metadata.items()
+    }
+    return (
+        f"{meta['expected_logos']:.0f} logos ({meta['logos_low']}-{meta['logos_high']}) and "
+        f"MRR {meta['expected_mrr_lost']:,.0f} ({meta['mrr_lost_low']:,.0f}-"
+        f"{meta['mrr_lost_high']:,.0f}) expected lost in {meta['window']} "
+        "(table ml.churn_forecasts)"
+    )
+
+
 def main() -> int:
     instance = dg.DagsterInstance.get()  # $DAGSTER_HOME: the run shows up in the UI
     result = defs.resolve_job_def("nightly_refresh").execute_in_process(
@@ -33,6 +47,7 @@ def main() -> int:
     print(f"  win-back list  {paths.latest / 'winback.csv'}")
     print(f"  HTML page      {paths.latest / 'alerts.html'}")
     print(f"  models         {paths.models}")
+    print(f"  forecast       {_forecast_line(result)}")
     return 0
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 EXPECTED_ASSET_KEYS = [
     "alert_list",
+    "churn_forecast",
     "churn_model",
     "churn_report",
     "churn_scores",
@@ -64,6 +65,7 @@ EXPECTED_GROUPS = {
     "marts": "warehouse",
     "churn_model": "ml",
     "churn_scores": "ml",
+    "churn_forecast": "ml",
     "alert_list": "outputs",
     "winback_list": "outputs",
     "churn_report": "outputs",

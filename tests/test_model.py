@@ -13,10 +13,10 @@ from bench.model_quality import REVEALED_CEILING, quality_table
 from ml.artifacts import champion_card, load_model
 from ml.backtest import split_by_time
 from ml.drift import population_stability
-from ml.features import LABEL, read_snapshots
+from ml.features import LABEL, labelled_rows, read_snapshots
 from ml.register import register_model
 from ml.score import score_accounts
-from ml.train import labelled_rows, train_churn_model
+from ml.train import train_churn_model
 from pipeline_config import load_config
 from simulator.oracle import read_truth
 

@@ -23,7 +23,7 @@ import pytest
 from conftest import DBT_DIR, PipelineDirs, generate_small, make_pipeline_dirs
 
 from ingest import SOURCES, IngestRules, load_new_files
-from ml.features import LABEL
+from ml.features import OUTCOMES
 from pipeline_config import dbt_vars, load_config, warehouse_settings
 
 LATE_DAY = "2026-05-14"
@@ -187,14 +187,15 @@ def test_a_late_file_reopens_its_old_day(nights):
 
 def test_future_events_leave_past_snapshots_unchanged(nights):
     """Every event and ticket version of the October delivery is dated on or after its
-    first day: snapshots observed on or before that day must keep every feature. Labels may
-    change (that is what the new month tells), and so may the first night's scoring
-    date (2026-10-02, not a month start) which the second night no longer observes."""
+    first day: snapshots observed on or before that day must keep every feature. Labels and
+    the churn dates they summarise may change (that is what the new month tells), and so
+    may the first night's scoring date (2026-10-02, not a month start) which the second
+    night no longer observes."""
     before, after = nights["before_october"], nights["after_october"]
     cutoff = pd.Timestamp(nights["october_starts"])
     past = before[~before["is_scoring_row"] & (before["observation_date"] <= cutoff)]
     assert past["observation_date"].nunique() >= 4
-    features = [c for c in before.columns if c not in (LABEL, "is_scoring_row")]
+    features = [c for c in before.columns if c not in [*OUTCOMES, "is_scoring_row"]]
     keys = ["account_id", "observation_date"]
     old = past[features].sort_values(keys).reset_index(drop=True)
     new = (

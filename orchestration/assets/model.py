@@ -5,8 +5,9 @@ from dagster_dbt import get_asset_key_for_model
 
 from ml.artifacts import CARD, load_model
 from ml.features import data_fingerprint, read_snapshots
+from ml.forecast import forecast_table, forecasts_vs_actuals, tonight_forecast, write_forecast
 from ml.register import register_model
-from ml.score import score_accounts, write_scores
+from ml.score import SCORES_TABLE, score_accounts, write_scores
 from ml.train import train_churn_model
 from orchestration.assets.warehouse import warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
@@ -83,5 +84,33 @@ def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
             "mean_probability": float(scores["churn_probability"].mean()),
             "revenue_at_risk": float(scores["revenue_at_risk"].sum()),
             "accounts_without_reasons": int(scores["reasons"].map(len).eq(0).sum()),
+        }
+    )
+
+
+@dg.asset(group_name="ml", deps=[churn_scores], kinds={"duckdb"}, pool="warehouse")
+def churn_forecast(
+    warehouse: WarehouseResource, pipeline: PipelineResource
+) -> dg.MaterializeResult:
+    """Expected logos and MRR lost in the days after tonight, with an interval, from
+    tonight's scores (table ``ml.churn_forecasts``, one row per night). Beside it: the
+    same forecast backtested on the champion's test months, and past nights' forecasts
+    whose windows have closed, each next to what was really lost."""
+    config = pipeline.config()
+    _, card = load_model(pipeline.paths().models)
+    with warehouse.connect() as con:
+        forecast = tonight_forecast(con, SCORES_TABLE, config["model"])
+        write_forecast(con, forecast)
+        closed = forecasts_vs_actuals(con, SCORES_TABLE, config["churn"]["resign_gap_days"])
+    backtest = card["backtest"].get("forecast", [])
+    return dg.MaterializeResult(
+        metadata={
+            **{k: v for k, v in forecast.items() if k not in ("as_of_date", "window_end")},
+            "window": f"{forecast['as_of_date']} .. {forecast['window_end']} (end excluded)",
+            "interval": config["model"]["forecast"]["interval"],
+            "backtest": dg.MetadataValue.md(forecast_table(backtest, "date")),
+            "backtest_logos_within_interval": f"{sum(r['logos_within'] for r in backtest)} "
+            f"of {len(backtest)}",
+            "closed_nights": dg.MetadataValue.md(forecast_table(closed, "as_of_date")),
         }
     )

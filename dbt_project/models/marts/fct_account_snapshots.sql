@@ -3,7 +3,8 @@
 -- is built only from data before the observation date (the account marts it joins are
 -- all point in time). The label looks forward and is null where the horizon has not
 -- fully passed yet, the account was already in the act of cancelling, or a churn is
--- too recent to know whether the account re-signs.
+-- too recent to know whether the account re-signs. churned_on is the end of the
+-- subscription spell in force at the date, once it has happened.
 {%- set ms = var('metrics')['milestones'] %}
 {%- set milestones = {
     'first_core_feature_date': ms['onboarding_days'],
@@ -89,7 +90,9 @@ select
         when o.churned_on < {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }}
             then 1
         else 0
-    end as churned_within_horizon
+    end as churned_within_horizon,
+    -- the outcome the label summarises, for forecast backtests: never a feature
+    case when o.churned_on <= x.as_of_date then o.churned_on end as churned_on
 from {{ ref('int_account_observations_listed') }} as o
 cross join as_of as x
 inner join {{ ref('fct_account_usage_trends') }} as t
