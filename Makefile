@@ -2,7 +2,8 @@
 #   make run    generate demo data and materialise the whole asset graph once
 #   make test   lint (ruff, sqlfluff) + pytest  (.ci/run calls exactly this)
 #   make dev    Dagster UI on http://127.0.0.1:3000
-#   make bench  benchmark the pipeline phases (SIZE=tiny|demo|large, see bench/README.md)
+#   make bench  benchmark the pipeline phases (SIZE=tiny|demo|large|model, see bench/README.md)
+#   make quality  the demo model against the simulator's ground truth (after make run)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -23,7 +24,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: install run test lint dev bench data manifest lock clean
+.PHONY: install run test lint dev bench quality data manifest lock clean
 
 install: $(STAMP)
 
@@ -59,6 +60,10 @@ test: $(MANIFEST) lint
 
 dev: $(MANIFEST)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The model against the simulator's ground truth (after make run): share of the ceiling.
+quality: $(STAMP)
+	$(BIN)/python -m bench.model_quality
 
 SIZE ?= demo
 bench: $(MANIFEST)
