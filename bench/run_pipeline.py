@@ -176,24 +176,14 @@ def phase_score(workdir: Path, scale: Scale) -> dict[str, Any]:
     import duckdb
 
     from ml.artifacts import load_model
-    from ml.features import read_snapshots
-    from ml.score import score_accounts, write_scores
+    from ml.score import score_tonight
     from pipeline_config import load_config, resolve_paths, warehouse_settings
 
     paths = resolve_paths()
     model, card = load_model(paths.models)
     con = duckdb.connect(str(paths.warehouse), config=warehouse_settings())
     try:
-        config = load_config()
-        scores = score_accounts(
-            model,
-            read_snapshots(con, scoring_only=True),
-            config["risk_tiers"],
-            config["metrics"],
-            config["model"]["reasons_per_account"],
-            card["version"],
-        )
-        write_scores(con, scores)
+        scores = score_tonight(con, model, card["version"], load_config())
     finally:
         con.close()
     return {"scored_accounts": len(scores)}

@@ -179,13 +179,8 @@ def forecasts_vs_actuals(
     con: duckdb.DuckDBPyConnection, scores_table: str, resign_gap_days: int
 ) -> list[dict[str, Any]]:
     """Nightly forecasts whose window has closed (and whose churns can no longer turn
-    out to be re-signs), next to the logos and MRR the scored accounts really lost."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'ml' and table_name = 'churn_forecasts'"
-    ).fetchone()[0]
-    if not exists:
-        return []
+    out to be re-signs), next to the logos and MRR the scored accounts really lost.
+    Runs after ``write_forecast``, which creates the table."""
     closed = con.execute(
         f"""
         select

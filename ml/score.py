@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml.features import read_snapshots
 from ml.reasons import top_reasons
 
 if TYPE_CHECKING:  # scoring callers should not pay scikit-learn's import for a hint
@@ -88,3 +89,20 @@ def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> None:
         con.execute("commit")
     finally:
         con.unregister("_tonight_scores")
+
+
+def score_tonight(
+    con: duckdb.DuckDBPyConnection, model: TrainedModel, model_version: str, config: dict
+) -> pd.DataFrame:
+    """Score tonight's snapshot rows and store them: the ``churn_scores`` asset's work,
+    which the benchmark's score phase repeats without Dagster."""
+    scores = score_accounts(
+        model,
+        read_snapshots(con, scoring_only=True),
+        config["risk_tiers"],
+        config["metrics"],
+        config["model"]["reasons_per_account"],
+        model_version,
+    )
+    write_scores(con, scores)
+    return scores

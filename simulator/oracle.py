@@ -62,12 +62,19 @@ def _decision_cdf(truth: pd.DataFrame, days: int, include_hidden: bool) -> np.nd
 
 
 def _hazard_probability(
-    truth: pd.DataFrame, tenure: np.ndarray, lead_days: int, horizon_days: int, hidden: bool
+    accounts: pd.DataFrame,
+    account: np.ndarray,
+    tenure: np.ndarray,
+    lead_days: int,
+    horizon_days: int,
+    hidden: bool,
 ) -> np.ndarray:
-    """P(churn day in [tenure + lead, tenure + horizon) | no churn before tenure + lead)."""
+    """P(churn day in [tenure + lead, tenure + horizon) | no churn before tenure + lead)
+    for rows of ``accounts`` (positions ``account``) at tenure days ``tenure``. The
+    decision distribution is computed once per account, not once per row."""
     days = int(tenure.max()) + horizon_days + 1
-    cdf = _decision_cdf(truth, days, hidden)
-    annual = truth["contract_term"].eq("annual").to_numpy()
+    cdf = _decision_cdf(accounts, days, hidden)
+    annual = accounts["contract_term"].eq("annual").to_numpy()[account]
     decision_day = np.arange(days + 1)
     churn_day = {term: to_period_end(decision_day, np.full(days + 1, term)) for term in (0, 1)}
 
@@ -79,7 +86,7 @@ def _hazard_probability(
             np.searchsorted(churn_day[1], day, side="left"),
             np.searchsorted(churn_day[0], day, side="left"),
         )
-        return cdf[np.arange(len(truth)), np.minimum(first, days)]
+        return cdf[account, np.minimum(first, days)]
 
     start = churned_before(tenure + lead_days)
     end = churned_before(tenure + horizon_days)
@@ -136,7 +143,11 @@ def oracle_probability(
         raise ValueError(f"{TRUTH_FILE} has no row for accounts {missing}")
     observed = pd.to_datetime(facts["observation_date"])
     tenure = (observed - facts["signup_date"]).dt.days.clip(lower=0).to_numpy()
-    probability = _hazard_probability(facts, tenure, lead_days, horizon_days, include_hidden)
+    accounts = truth[truth["account_id"].isin(facts["account_id"])].reset_index(drop=True)
+    account = pd.Index(accounts["account_id"]).get_indexer(facts["account_id"])
+    probability = _hazard_probability(
+        accounts, account, tenure, lead_days, horizon_days, include_hidden
+    )
 
     to_churn = (facts["churn_date"] - observed).dt.days.to_numpy()
     decay_days = facts["decay_days"].to_numpy()

@@ -7,7 +7,7 @@ from ml.artifacts import CARD, load_model
 from ml.features import data_fingerprint, read_snapshots
 from ml.forecast import forecast_table, forecasts_vs_actuals, tonight_forecast, write_forecast
 from ml.register import register_model
-from ml.score import SCORES_TABLE, score_accounts, write_scores
+from ml.score import SCORES_TABLE, score_tonight
 from ml.train import train_churn_model
 from orchestration.assets.warehouse import warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
@@ -65,15 +65,7 @@ def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
     config = pipeline.config()
     model, card = load_model(pipeline.paths().models)
     with warehouse.connect() as con:
-        scores = score_accounts(
-            model,
-            read_snapshots(con, scoring_only=True),
-            config["risk_tiers"],
-            config["metrics"],
-            config["model"]["reasons_per_account"],
-            card["version"],
-        )
-        write_scores(con, scores)
+        scores = score_tonight(con, model, card["version"], config)
     tiers = scores["risk_tier"].value_counts()
     return dg.MaterializeResult(
         metadata={
