@@ -58,9 +58,10 @@ DUPLICATED_ACCOUNTS = 3
 
 @pytest.fixture(scope="module")
 def corrupted_mart_run(nightly_run, demo_dirs, tmp_path_factory, test_config, defs):
-    """A copy of the session's built warehouse whose snapshot mart gains duplicate keys
-    (as a faulty model change or a bad manual fix would leave it); then the mart's
-    suite and everything downstream of the mart run."""
+    """A copy of the session's built warehouse whose stored health mart gains duplicate
+    keys (as a faulty model change or a bad manual fix would leave it), which the
+    snapshot view then shows twice; then the snapshot mart's suite and everything
+    downstream of it run."""
     import shutil
 
     import duckdb
@@ -70,8 +71,8 @@ def corrupted_mart_run(nightly_run, demo_dirs, tmp_path_factory, test_config, de
     shutil.copy(demo_dirs.warehouse, dirs.warehouse)
     with duckdb.connect(str(dirs.warehouse)) as con:
         con.execute(
-            f"""insert into marts.fct_account_snapshots
-                select * from marts.fct_account_snapshots
+            f"""insert into marts.fct_account_health
+                select * from marts.fct_account_health
                 where is_scoring_row and account_id in (
                     select account_id from marts.fct_account_snapshots where is_scoring_row
                     order by account_id limit {DUPLICATED_ACCOUNTS})"""

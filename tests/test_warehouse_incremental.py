@@ -1,10 +1,20 @@
 """The warehouse's incremental path and its point-in-time guarantee, on real dbt builds.
 
-One dataset is delivered in three nights: first everything but October (usage events
-and tickets) and one May day; then October; then the late May day. After each night
-``dbt build`` runs incrementally. Then a full refresh must give exactly the same tables,
-and the October delivery (all of it after the first night's observation dates) must
-leave every earlier snapshot's features unchanged.
+One dataset is delivered in three nights, and ``dbt build`` runs incrementally after
+each:
+
+1. everything but October (usage events, tickets, NPS answers, payments, the October
+   CRM snapshot) and one May day;
+2. October: facts dated after the first night's history only;
+3. late facts and corrections, each reaching back months: the late May day, a
+   subscriptions snapshot with a churn and an upgrade, a users snapshot (re-ordered)
+   deactivating one user, a failed payment in September, a ticket re-opened in August, and a
+   corrected September CRM snapshot.
+
+Then a full refresh must give exactly the same tables (every column but each table's
+incremental watermark, ``inputs_loaded_at``), the October delivery must leave every
+earlier snapshot's features unchanged, and the third night's corrections must show up
+in the past dates they reach.
 """
 
 from __future__ import annotations
@@ -27,14 +37,41 @@ from ml.features import OUTCOMES
 from pipeline_config import dbt_vars, load_config, warehouse_settings
 
 LATE_DAY = "2026-05-14"
+WATERMARK = "inputs_loaded_at"  # run state: the one column a full refresh may change
 INCREMENTAL = [
+    "staging.stg_crm__accounts",
+    "staging.stg_crm__account_snapshots",
+    "staging.stg_billing__subscriptions",
+    "staging.stg_product__users",
+    "staging.stg_support__tickets",
     "intermediate.int_usage_user_days_aggregated",
+    "intermediate.int_account_observations_listed",
     "intermediate.int_account_usage_windows_aggregated",
     "intermediate.int_account_adoption_windows_aggregated",
+    "intermediate.int_account_feature_adoptions_listed",
     "marts.fct_account_daily_usage",
     "marts.fct_account_feature_daily_usage",
+    "marts.fct_account_adoption",
+    "marts.fct_account_support",
+    "marts.fct_account_nps",
+    "marts.fct_account_billing",
+    "marts.fct_cohort_baselines",
+    "marts.fct_account_health",
+    "marts.fct_account_mrr_monthly",
 ]
-DOWNSTREAM = ["marts.fct_account_snapshots", "marts.fct_account_health", "marts.fct_churn_monthly"]
+DOWNSTREAM = [
+    "marts.fct_account_snapshots",
+    "marts.fct_churn_monthly",
+    "marts.fct_account_onboarding_milestones",
+    "marts.fct_silent_churn",
+]
+OCTOBER = [
+    "usage_events/usage_events_2026-10.parquet",
+    "support_tickets/support_tickets_2026-10.jsonl",
+    "nps_responses/nps_responses_2026-10.csv",
+    "payments/payments_2026-10.csv",
+    "accounts/accounts_2026-10-31.csv",
+]
 
 
 class Nights:
@@ -73,6 +110,11 @@ class Nights:
         done = subprocess.run(command, cwd=DBT_DIR, env=self.env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout[-3000:]
 
+    def night(self, *names: str) -> None:
+        self.deliver(*names)
+        self.ingest()
+        self.dbt_build()
+
     def read(self, sql: str):
         with duckdb.connect(str(self.dirs.warehouse), read_only=True) as con:
             return con.execute(sql).df()
@@ -86,12 +128,9 @@ class Nights:
 
 
 def _hold_back(dirs: PipelineDirs, held: Path) -> date:
-    """October's events and tickets wait for night two; one May day for night three.
+    """October's files wait for night two; one May day for night three.
     Returns the first UTC day the October files touch (files are cut by local time)."""
-    for name in (
-        "usage_events/usage_events_2026-10.parquet",
-        "support_tickets/support_tickets_2026-10.jsonl",
-    ):
+    for name in OCTOBER:
         (held / name).parent.mkdir(parents=True, exist_ok=True)
         (dirs.landing / name).rename(held / name)
     may = dirs.landing / "usage_events" / "usage_events_2026-05.parquet"
@@ -101,15 +140,145 @@ def _hold_back(dirs: PipelineDirs, held: Path) -> date:
         day = f"cast(occurred_at as date) = date '{LATE_DAY}'"
         con.execute(f"copy (select * from '{may}' where {day}) to '{late}' (format parquet)")
         con.execute(f"copy (select * from '{may}' where not {day}) to '{may}.tmp' (format parquet)")
-        events = held / "usage_events" / "usage_events_2026-10.parquet"
-        tickets = held / "support_tickets" / "support_tickets_2026-10.jsonl"
         (first_day,) = con.execute(
             f"""select least(
-                    (select min(cast(occurred_at as date)) from '{events}'),
-                    (select min(cast(cast(updated_at as timestamptz) as date)) from '{tickets}'))"""
+                (select min(cast(occurred_at as date)) from '{held / OCTOBER[0]}'),
+                (select min(cast(cast(updated_at as timestamptz) as date)) from '{held / OCTOBER[1]}'),
+                (select min(cast(cast(responded_at as timestamptz) as date)) from '{held / OCTOBER[2]}'),
+                (select min(cast(cast(attempted_at as timestamptz) as date)) from '{held / OCTOBER[3]}'))"""
         ).fetchone()
     Path(f"{may}.tmp").rename(may)
     return first_day
+
+
+def _corrections(dirs: PipelineDirs, held: Path) -> dict[str, str]:
+    """Night three's late facts, each dated months back, written next to the held files.
+    Returns the accounts each one touches."""
+    land = dirs.landing
+    out: dict[str, str] = {}
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        subs = f"read_csv('{land}/subscriptions/subscriptions_2026-10-31.csv', all_varchar=true)"
+        # two long-running open periods: one account churns in September, one upgrades in August
+        churned, upgraded = [
+            row[0]
+            for row in con.execute(
+                f"""select account_id from {subs}
+                group by account_id
+                having count(*) = 1 and max(end_date) is null and max(start_date) < '2026-03-01'
+                order by account_id limit 2"""
+            ).fetchall()
+        ]
+        out |= {"churned": churned, "upgraded": upgraded}
+        (held / "subscriptions").mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (
+                select subscription_id, account_id, plan, contract_term, seats, start_date,
+                    case
+                        when account_id = '{churned}' then '2026-09-15'
+                        when account_id = '{upgraded}' then '2026-08-10'
+                        else end_date
+                    end as end_date,
+                    mrr
+                from {subs}
+                union all
+                select subscription_id || '-up', account_id, plan, contract_term,
+                    cast(cast(seats as integer) * 2 as varchar), '2026-08-10', null,
+                    cast(cast(mrr as double) * 2 as varchar)
+                from {subs} where account_id = '{upgraded}'
+            ) to '{held}/subscriptions/subscriptions_2026-11-01.csv' (header)"""
+        )
+        # a full users snapshot again, re-ordered, with one active user deactivated in August
+        users = f"read_csv('{land}/users/users_2026-10-31.csv', all_varchar=true)"
+        user, out["deactivated"] = con.execute(
+            f"""select user_id, account_id from {users} as u
+            where deactivated_at is null and created_at < '2026-05-01'
+                and account_id not in ('{churned}', '{upgraded}')
+                and (select count(*) from {users} as o
+                     where o.account_id = u.account_id and o.deactivated_at is null) >= 3
+            order by user_id limit 1"""
+        ).fetchone()
+        (held / "users").mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (
+                select * replace (
+                    case when user_id = '{user}' then '2026-08-20' else deactivated_at end
+                        as deactivated_at)
+                from {users} order by user_id desc
+            ) to '{held}/users/users_2026-11-01.csv' (header)"""
+        )
+        # a failed payment from September, exported late
+        out["late_payment"] = con.execute(
+            f"""select account_id from {subs}
+            where account_id not in ('{churned}', '{upgraded}')
+                and end_date is null and start_date < '2026-01-01'
+            order by account_id desc limit 1"""
+        ).fetchone()[0]
+        (held / "payments").mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (
+                select 'P-LATE-1' as payment_id, '{out["late_payment"]}' as account_id,
+                    'INV-LATE' as invoice_id, '2026-09-20T10:00:00Z' as attempted_at,
+                    99.0 as amount, 'USD' as currency, 'failed' as status,
+                    'card_declined' as failure_code
+            ) to '{held}/payments/payments_2026-09-late.csv' (header)"""
+        )
+        # an August ticket re-opened: its newest version closes it only in late September
+        tickets = f"read_json('{land}/support_tickets/support_tickets_2026-08.jsonl')"
+        (held / "support_tickets").mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (
+                select * replace (
+                    cast('2026-09-25T12:00:00' as timestamp) as closed_at,
+                    'closed' as status,
+                    cast('2026-09-25T12:00:00' as timestamp) as updated_at)
+                from (select * from {tickets}
+                      where opened_at < '2026-08-25' and closed_at < '2026-08-31'
+                      qualify row_number() over (partition by ticket_id order by updated_at desc) = 1
+                      order by ticket_id limit 1)
+            ) to '{held}/support_tickets/support_tickets_2026-11-01.jsonl' (format json)"""
+        )
+        out["reopened"] = con.execute(
+            f"select account_id from read_json('{held}/support_tickets/support_tickets_2026-11-01.jsonl')"
+        ).fetchone()[0]
+        # the September CRM snapshot delivered again with one account moved to another segment
+        crm = f"read_csv('{land}/accounts/accounts_2026-09-30.csv', all_varchar=true)"
+        out["moved"] = con.execute(
+            f"""select account_id from {crm} where segment = 'SMB'
+                and account_id not in ('{churned}', '{upgraded}') order by account_id limit 1"""
+        ).fetchone()[0]
+        (held / "accounts").mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (
+                select * replace (
+                    case when account_id = '{out["moved"]}' then 'Mid-Market' else segment end
+                        as segment)
+                from {crm}
+            ) to '{held}/accounts/accounts_2026-09-30-corrected.csv' (header)"""
+        )
+    return out
+
+
+def _past_state(run: Nights) -> pd.DataFrame:
+    """The per-date values the corrections reach, one row per account per date."""
+    return run.read(
+        """select o.account_id, o.observation_date, o.segment, o.mrr, a.known_users,
+            b.failed_payments, s.open_tickets
+        from intermediate.int_account_observations_listed as o
+        join marts.fct_account_adoption as a using (account_id, observation_date)
+        join marts.fct_account_billing as b using (account_id, observation_date)
+        join marts.fct_account_support as s using (account_id, observation_date)"""
+    ).set_index(["account_id", "observation_date"])
+
+
+CORRECTIONS = [
+    f"usage_events/usage_events_{LATE_DAY}.parquet",
+    "subscriptions/subscriptions_2026-11-01.csv",
+    "users/users_2026-11-01.csv",
+    "payments/payments_2026-09-late.csv",
+    "support_tickets/support_tickets_2026-11-01.jsonl",
+    "accounts/accounts_2026-09-30-corrected.csv",
+]
 
 
 @pytest.fixture(scope="module")
@@ -118,26 +287,28 @@ def nights(tmp_path_factory: pytest.TempPathFactory, test_config: Path) -> dict:
     generate_small(dirs)
     held = dirs.root / "held"
     october_starts = _hold_back(dirs, held)
+    touched = _corrections(dirs, held)
     dirs.warehouse.parent.mkdir(parents=True, exist_ok=True)
     run = Nights(dirs, test_config, held)
     run.ingest()
     run.dbt_build()
     before_october = run.read("select * from marts.fct_account_snapshots")
 
-    run.deliver(
-        "usage_events/usage_events_2026-10.parquet",
-        "support_tickets/support_tickets_2026-10.jsonl",
-    )
-    run.ingest()
-    run.dbt_build()
+    run.night(*OCTOBER)
     after_october = run.read("select * from marts.fct_account_snapshots")
+    past_before = _past_state(run)
+    logged = run.read("select max(loaded_at) as t from intermediate.int_source_changes_listed")[
+        "t"
+    ][0]
 
-    run.deliver(f"usage_events/usage_events_{LATE_DAY}.parquet")
-    run.ingest()
-    run.dbt_build()
+    run.night(*CORRECTIONS)
+    past_after = _past_state(run)
     late_day_rows = run.read(
         f"select count(*) as n from marts.fct_account_daily_usage where activity_date = '{LATE_DAY}'"
     )["n"][0]
+    changes = run.read(
+        f"select * from intermediate.int_source_changes_listed where loaded_at > '{logged}'"
+    )
     run.copy_tables(INCREMENTAL + DOWNSTREAM, "incremental_copy")
 
     run.dbt_build("--full-refresh")
@@ -145,8 +316,12 @@ def nights(tmp_path_factory: pytest.TempPathFactory, test_config: Path) -> dict:
         "run": run,
         "before_october": before_october,
         "after_october": after_october,
+        "past_before": past_before,
+        "past_after": past_after,
         "late_day_rows": late_day_rows,
         "october_starts": october_starts,
+        "touched": touched,
+        "changes": changes,
     }
 
 
@@ -161,6 +336,7 @@ def _comparable(run: Nights, table: str) -> str:
     return ", ".join(
         f"round({c}, 6) as {c}" if t in ("DOUBLE", "FLOAT") else c
         for c, t in zip(columns["column_name"], columns["data_type"], strict=True)
+        if c != WATERMARK
     )
 
 
@@ -233,3 +409,65 @@ def test_dbt_docs_generate_documents_every_mart_column(nights):
         described = {c for c, spec in manifest[key]["columns"].items() if spec["description"]}
         built = {c.lower() for c in catalog[key]["columns"]}
         assert built <= described, f"{key}: undocumented columns {sorted(built - described)}"
+
+
+def test_late_corrections_reach_the_past_dates_they_change(nights):
+    """Night three's facts are dated months back: the stored dates they reach were
+    rebuilt (the full-refresh comparison above shows they were rebuilt correctly)."""
+    before, after, touched = nights["past_before"], nights["past_after"], nights["touched"]
+
+    def value(frame: pd.DataFrame, account: str, day: str, column: str):
+        return frame.loc[(account, pd.Timestamp(day)), column]
+
+    assert (touched["churned"], pd.Timestamp("2026-10-01")) in before.index
+    assert (touched["churned"], pd.Timestamp("2026-10-01")) not in after.index
+    upgraded = touched["upgraded"]
+    assert value(after, upgraded, "2026-09-01", "mrr") == 2 * value(
+        before, upgraded, "2026-09-01", "mrr"
+    )
+    user = touched["deactivated"]
+    assert (
+        value(after, user, "2026-09-01", "known_users")
+        == value(before, user, "2026-09-01", "known_users") - 1
+    )
+    assert value(after, user, "2026-08-01", "known_users") == value(
+        before, user, "2026-08-01", "known_users"
+    )
+    payer = touched["late_payment"]
+    for day in ("2026-10-01",):
+        assert (
+            value(after, payer, day, "failed_payments")
+            == value(before, payer, day, "failed_payments") + 1
+        )
+    ticket = touched["reopened"]
+    assert (
+        value(after, ticket, "2026-09-01", "open_tickets")
+        == value(before, ticket, "2026-09-01", "open_tickets") + 1
+    )
+    moved = touched["moved"]
+    assert (
+        value(before, moved, "2026-10-01", "segment"),
+        value(after, moved, "2026-10-01", "segment"),
+    ) == (
+        "SMB",
+        "Mid-Market",
+    )
+
+
+def test_the_change_log_keeps_only_what_changed(nights):
+    """A full snapshot delivered again logs only its changed rows: the users export of
+    night three reaches from the deactivation on, not from the oldest user's creation."""
+    last = nights["changes"].set_index("source_name")  # night three's loads
+    assert last.loc["users", "first_affected_date"] == pd.Timestamp("2026-08-21")
+    # the upgrade on 10 August could join a spell that ended up to the re-sign gap before
+    assert last.loc["subscriptions", "first_affected_date"] == pd.Timestamp("2026-07-11")
+    assert last.loc["accounts", "first_affected_date"] == pd.Timestamp("2026-10-01")
+    assert last.loc["payments", "first_affected_date"] == pd.Timestamp("2026-09-21")
+    opened = nights["run"].read(
+        "select opened_at from staging.stg_support__tickets where closed_at = '2026-09-25 12:00:00'"
+    )["opened_at"][0]
+    assert last.loc["support_tickets", "first_affected_date"] == opened.normalize() + pd.Timedelta(
+        days=1
+    )
+    usage = last.loc[["usage_events"]]
+    assert list(usage["first_affected_date"]) == [pd.Timestamp(LATE_DAY) + pd.Timedelta(days=1)]

@@ -1,25 +1,56 @@
-{#- The observation dates an incremental windowed model must (re)compute: dates it does
-    not hold yet (tonight's as-of date, a new month start), and dates whose window of
-    `lookback` days contains a day with usage loaded after the newest load the model has
-    seen (a late file re-opens the dates around it). Every other stored date is final:
-    its window's days cannot change. -#}
-{% macro observation_dates_to_build(lookback) -%}
+{#- The incremental contract of every per-observation-date model (one row per account per
+    observation date, unique_key observation_date, delete+insert): a night rebuilds
+    whole dates and keeps the others, and a full refresh gives the same rows.
+
+    A stored date is rebuilt when
+      - it is tonight's scoring date, or the previous one (the newest stored date: it
+        is dropped tonight, or becomes an ordinary month start without the accounts
+        too young to be observed there; models whose rows do not depend on which date
+        is scored, the usage windows, pass flipped=false);
+      - it is not stored yet (a new month start, a longer history);
+      - int_source_changes_listed logs a change loaded after the newest load the model
+        has seen (its inputs_loaded_at) that reaches the date: usage of a day inside the
+        date's lookback, or any other source's fact dated before it.
+    Every other stored date is final: nothing it was computed from has changed. Changes
+    of configuration or model code need a --full-refresh build. -#}
+{% macro observation_dates_to_build(flipped=true) -%}
     select d.observation_date
     from {{ ref('int_observation_dates_listed') }} as d
     where
-        d.observation_date not in (select done.observation_date from {{ this }} as done)
+        d.is_scoring_row
+        or (
+            {{ 'true' if flipped else 'false' }}
+            and d.observation_date >= (select max(done.observation_date) from {{ this }} as done)
+        )
+        or d.observation_date not in (select done.observation_date from {{ this }} as done)
         or exists (
             select 1
-            from {{ ref('fct_account_daily_usage') }} as fresh
+            from {{ ref('int_source_changes_listed') }} as c
             where
-                fresh.events_loaded_at > (select max(done.usage_loaded_at) from {{ this }} as done)
-                and fresh.activity_date < d.observation_date
-                and fresh.activity_date >= {{ dbt.dateadd('day', -lookback, 'd.observation_date') }}
+                c.loaded_at > (select max(done.inputs_loaded_at) from {{ this }} as done)
+                and d.observation_date >= c.first_affected_date
+                and (c.last_affected_date is null or d.observation_date <= c.last_affected_date)
         )
 {%- endmacro %}
 
-{#- Post-hook of those models: drop dates no longer observed (yesterday's as-of date),
-    so the table always holds exactly the current observation dates, as a full refresh
+{#- The observation dates a per-date model computes in this run: all of them on a full
+    refresh, else observation_dates_to_build(flipped). Models filter every input to these. -#}
+{% macro observation_dates_in_scope(flipped=true) -%}
+    select observation_date
+    from {{ ref('int_observation_dates_listed') }}
+    {%- if is_incremental() %}
+        where observation_date in ({{ observation_dates_to_build(flipped) }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- The watermark a per-date model stores with every row it builds: the newest load in
+    the change log. The next run rebuilds the dates that changes loaded after it reach. -#}
+{% macro inputs_loaded_at() -%}
+    (select max(logged.loaded_at) from {{ ref('int_source_changes_listed') }} as logged)
+{%- endmacro %}
+
+{#- Post-hook of the per-date models: drop dates no longer observed (yesterday's scoring
+    date), so the table holds exactly the current observation dates, as a full refresh
     would. -#}
 {% macro drop_unobserved_dates() -%}
     delete from {{ this }}

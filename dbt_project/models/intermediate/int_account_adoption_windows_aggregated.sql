@@ -1,8 +1,8 @@
 -- One row per account per observation date with feature use in the 90 days or any
 -- activity in the 30 days before it: distinct features used (30 / 90 days), core
 -- features used and used regularly (on var('metrics').regular_use_days of the last 30),
--- distinct active users in the last 30 days. Stored incrementally like
--- int_account_usage_windows_aggregated; fct_account_adoption relates them to seats.
+-- distinct active users in the last 30 days. Incremental by observation date (macro
+-- observation_dates_to_build); fct_account_adoption relates them to seats.
 {%- set m = var('metrics') %}
 {{
     config(
@@ -17,9 +17,7 @@
 with window_days as (
     select *
     from {{ ref('int_observation_window_days_listed') }}
-    {%- if is_incremental() %}
-        where observation_date in ({{ observation_dates_to_build(90) }})
-    {%- endif %}
+    where observation_date in ({{ observation_dates_in_scope(flipped=false) }})
 ),
 
 feature_windows as (
@@ -62,28 +60,28 @@ breadth as (
     group by u.account_id, w.observation_date
 ),
 
-recent_loads as (
-    -- the watermark also covers the 90-day feature window
+keys as (
     select
-        u.account_id,
-        w.observation_date,
-        max(u.events_loaded_at) as usage_loaded_at
-    from {{ ref('fct_account_daily_usage') }} as u
-    inner join window_days as w on u.activity_date = w.activity_date
-    where w.days_before <= 90
-    group by u.account_id, w.observation_date
+        account_id,
+        observation_date
+    from depth
+    union
+    select
+        account_id,
+        observation_date
+    from breadth
 )
 
 select
-    r.account_id,
-    r.observation_date,
+    k.account_id,
+    k.observation_date,
     coalesce(d.features_used_30d, 0) as features_used_30d,
     coalesce(d.features_used_90d, 0) as features_used_90d,
     coalesce(d.core_features_used_30d, 0) as core_features_used_30d,
     coalesce(d.core_features_regular_30d, 0) as core_features_regular_30d,
     b.active_users_30d,
     b.account_id is not null as has_activity_30d,
-    r.usage_loaded_at
-from recent_loads as r
-left join depth as d on r.account_id = d.account_id and r.observation_date = d.observation_date
-left join breadth as b on r.account_id = b.account_id and r.observation_date = b.observation_date
+    {{ inputs_loaded_at() }} as inputs_loaded_at
+from keys as k
+left join depth as d on k.account_id = d.account_id and k.observation_date = d.observation_date
+left join breadth as b on k.account_id = b.account_id and k.observation_date = b.observation_date

@@ -1,27 +1,33 @@
 -- One row per account per observation date on which the account is inside a
 -- subscription spell, with its attributes as they were then: segment and CSM from the
--- newest CRM snapshot before the date, plan, term, seats and MRR from the subscription
--- period in force (today's CRM values would leak later up- and downgrades into past
--- rows). Accounts younger than var('min_tenure_days') are kept only on the scoring date.
-{{ config(materialized='table') }}
+-- newest CRM snapshot before the date (before an account's first snapshot, that first
+-- one: the nearest known), plan, term, seats and MRR from the subscription period in
+-- force (today's CRM values would leak later up- and downgrades into past rows).
+-- Accounts younger than var('min_tenure_days') are kept only on the scoring date.
+-- Incremental by observation date (macro observation_dates_to_build).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    )
+}}
 
-with spells as (
-    select * from {{ ref('int_subscription_spells_grouped') }}
-),
-
-in_spell as (
+with in_spell as (
     select
         d.observation_date,
         d.is_scoring_row,
         s.account_id,
         s.spell_number,
-        s.spell_start,
-        s.spell_end
+        s.spell_start
     from {{ ref('int_observation_dates_listed') }} as d
-    inner join spells as s
+    inner join {{ ref('int_subscription_spells_grouped') }} as s
         on
             d.observation_date > s.spell_start
             and (s.spell_end is null or d.observation_date <= s.spell_end)
+    where d.observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 period_in_force as (
@@ -46,17 +52,25 @@ period_in_force as (
 ),
 
 crm_then as (
+    -- the newest snapshot before the date, else the account's first one
     select
         o.observation_date,
         o.account_id,
         c.segment,
-        c.csm_owner
+        c.csm_owner,
+        c.plan,
+        c.contract_term,
+        c.seats,
+        c.mrr
     from in_spell as o
     inner join {{ ref('stg_crm__account_snapshots') }} as c
-        on o.account_id = c.account_id and o.observation_date > c.snapshot_date
+        on
+            o.account_id = c.account_id
+            and (o.observation_date > c.snapshot_date or c.previous_snapshot_date is null)
     qualify
         row_number() over (
-            partition by o.observation_date, o.account_id order by c.snapshot_date desc
+            partition by o.observation_date, o.account_id
+            order by case when o.observation_date > c.snapshot_date then c.snapshot_date end desc nulls last
         ) = 1
 )
 
@@ -64,17 +78,17 @@ select
     o.observation_date,
     o.is_scoring_row,
     o.account_id,
-    -- no CRM snapshot before the date (CRM history shorter than usage history): today's
+    -- no dated CRM snapshot at all (an export without snapshot dates): today's values
     coalesce(c.segment, a.segment) as segment,
     coalesce(c.csm_owner, a.csm_owner) as csm_owner,
-    coalesce(p.plan, a.plan) as plan,
-    coalesce(p.contract_term, a.contract_term) as contract_term,
-    coalesce(p.seats, a.seats) as seats,
-    coalesce(p.mrr, a.mrr) as mrr,
+    coalesce(p.plan, c.plan, a.plan) as plan,
+    coalesce(p.contract_term, c.contract_term, a.contract_term) as contract_term,
+    coalesce(p.seats, c.seats, a.seats) as seats,
+    coalesce(p.mrr, c.mrr, a.mrr) as mrr,
     a.signup_date,
     {{ dbt.datediff('a.signup_date', 'o.observation_date', 'day') }} as tenure_days,
     o.spell_number,
-    o.spell_end as churned_on
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from in_spell as o
 inner join {{ ref('stg_crm__accounts') }} as a on o.account_id = a.account_id
 left join period_in_force as p

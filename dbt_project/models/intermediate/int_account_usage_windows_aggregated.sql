@@ -1,10 +1,9 @@
 -- One row per account per observation date with usage in the var('metrics').
 -- min_history_days before it: sums over the last 7 / 30 / 90 days and days 31-120, active
 -- days and the newest login / core action / activity day. Pure functions of the daily
--- usage, so they are stored incrementally: a night computes tonight's as-of date (and
--- any date a late file touched) and drops yesterday's; fct_account_usage_trends turns
--- these into rates and changes.
-{%- set lookback = var('metrics')['min_history_days'] %}
+-- usage, stored incrementally by observation date (macro observation_dates_to_build: a
+-- night computes tonight's as-of date and any date a late file reaches, and drops
+-- yesterday's); fct_account_usage_trends turns these into rates and changes.
 {%- set metrics = {'logins': 'bigint', 'core_actions': 'bigint', 'session_minutes': 'double'} %}
 {{
     config(
@@ -19,9 +18,7 @@
 with window_days as (
     select *
     from {{ ref('int_observation_window_days_listed') }}
-    {%- if is_incremental() %}
-        where observation_date in ({{ observation_dates_to_build(lookback) }})
-    {%- endif %}
+    where observation_date in ({{ observation_dates_in_scope(flipped=false) }})
 )
 
 select
@@ -40,7 +37,7 @@ select
     max(case when u.logins > 0 then u.activity_date end) as last_login_date,
     max(case when u.core_actions > 0 then u.activity_date end) as last_core_action_date,
     max(u.activity_date) as last_activity_date,
-    max(u.events_loaded_at) as usage_loaded_at
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from {{ ref('fct_account_daily_usage') }} as u
 inner join window_days as w on u.activity_date = w.activity_date
 group by u.account_id, w.observation_date

@@ -35,3 +35,6 @@ select
     max(loaded_at) as events_loaded_at
 from events
 group by account_id, user_id, activity_date
+-- stored in day order: the window models read a few weeks of days, and DuckDB skips
+-- the row groups outside them only when days are not spread over the whole table
+order by activity_date

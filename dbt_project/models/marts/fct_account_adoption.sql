@@ -3,17 +3,31 @@
 -- the product), from days strictly before the date (the window counts are stored
 -- incrementally in int_account_adoption_windows_aggregated). A team account with one
 -- active user depends on that one person (single-user dependency, DOMAIN.md §3).
+-- Incremental by observation date (macro observation_dates_to_build).
 {%- set m = var('metrics') %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    )
+}}
+
 with observed as (
     select
         account_id,
         observation_date,
         seats
     from {{ ref('int_account_observations_listed') }}
+    where observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 windows as (
-    select * from {{ ref('int_account_adoption_windows_aggregated') }}
+    select *
+    from {{ ref('int_account_adoption_windows_aggregated') }}
+    where observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 known_users as (
@@ -52,7 +66,8 @@ select
         o.seats >= {{ m['team_min_seats'] }}
         and case when coalesce(w.has_activity_30d, false) then w.active_users_30d else 0 end <= 1,
         false
-    ) as is_single_user_dependent
+    ) as is_single_user_dependent,
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from observed as o
 left join windows as w on o.account_id = w.account_id and o.observation_date = w.observation_date
 left join known_users as k

@@ -1,8 +1,19 @@
 -- Grain: one row per account per observation date. Payment health and contract timing
 -- as known on the date: failed payment attempts in the last
 -- var('metrics').payment_lookback_days (and how many were later paid), a cancellation
--- already requested but not yet effective, and days to the next renewal.
+-- already requested but not yet effective, and days to the next renewal. Incremental by
+-- observation date (macro observation_dates_to_build).
 {%- set lookback = var('metrics')['payment_lookback_days'] %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    )
+}}
+
 with observed as (
     select
         account_id,
@@ -10,6 +21,7 @@ with observed as (
         contract_term,
         signup_date
     from {{ ref('int_account_observations_listed') }}
+    where observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 payments as (
@@ -50,7 +62,8 @@ select
         when o.contract_term = 'annual'
             then 365 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 365
         else 30 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 30
-    end as days_to_renewal
+    end as days_to_renewal,
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from observed as o
 left join payments as p on o.account_id = p.account_id and o.observation_date = p.observation_date
 left join pending_cancellations as c

@@ -64,3 +64,4 @@ select
     a.events_loaded_at
 from accounts as a
 left join features as f on a.account_id = f.account_id and a.activity_date = f.activity_date
+order by a.activity_date  -- day order, as in int_usage_user_days_aggregated

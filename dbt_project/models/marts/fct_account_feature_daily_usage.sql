@@ -33,3 +33,4 @@ select
     max(loaded_at) as events_loaded_at
 from events
 group by account_id, activity_date, feature
+order by activity_date  -- day order, as in int_usage_user_days_aggregated

@@ -2,9 +2,20 @@
 -- (DOMAIN.md §4) from six component scores, each 0-100 and visible here. Weights and
 -- band bounds come from var('health'); a component with no data for the account (never
 -- surveyed, help desk not exported, no payment attempts) is left out and the remaining
--- weights are renormalised, so missing data neither helps nor hurts.
+-- weights are renormalised, so missing data neither helps nor hurts. Incremental by
+-- observation date (macro observation_dates_to_build).
 {%- set w = var('health')['weights'] %}
 {%- set bands = var('health')['bands'] %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    )
+}}
+
 with inputs as (
     select
         o.account_id,
@@ -37,10 +48,12 @@ with inputs as (
             o.observation_date = b.observation_date
             and o.segment = b.segment
             and o.plan = b.plan
+    where o.observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 helpdesk as (
-    select count(*) > 0 as is_exported from {{ ref('stg_support__tickets') }}
+    -- the help desk export covers a date once it holds a ticket opened before it
+    select min(opened_at) as first_opened_at from {{ ref('stg_support__tickets') }}
 ),
 
 components as (
@@ -59,7 +72,7 @@ components as (
         100.0 * i.feature_depth_share as feature_depth_score,
         100.0 * least(1.0, i.active_user_share_30d) as breadth_score,
         case
-            when h.is_exported
+            when i.observation_date > h.first_opened_at
                 then
                     greatest(
                         0.0,
@@ -107,5 +120,6 @@ select
         when weighted_sum / nullif(weight_present, 0) >= {{ bands['yellow'] }} then 'yellow'
         else 'red'
     end as health_band,
-    cast(weight_present as double) as weight_covered
+    cast(weight_present as double) as weight_covered,
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from weighted

@@ -4,15 +4,23 @@
 -- is not churn). The month's change is split into exactly one movement:
 -- new (first spell starts), reactivation (a later spell starts), expansion, contraction
 -- or churn (the spell ended), so start + movements = end for every row.
+--
+-- Incremental by month: a run rebuilds the months not stored yet, the months holding a
+-- provisional churn (it may still be undone by a re-sign), and every month ending on or
+-- after the earliest day that subscriptions, CRM snapshots, cancellations or payments
+-- loaded since the last run reach (int_source_changes_listed). Older months are final.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month_start',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where month_end >= {{ as_of_date() }}",
+    )
+}}
+
 with as_of as (
     select {{ as_of_date() }} as as_of_date
-),
-
-months as (
-    select
-        cast(date_month as date) as month_start,
-        cast({{ dbt.last_day('date_month', 'month') }} as date) as month_end
-    from ({{ dbt.date_spine('month', "cast('2000-01-01' as date)", "cast('2100-01-01' as date)") }}) as spine
 ),
 
 spells as (
@@ -27,17 +35,55 @@ first_starts as (
     group by account_id
 ),
 
+months as (
+    -- the calendar months from the first spell's to the last complete one
+    select
+        cast(spine.date_month as date) as month_start,
+        cast({{ dbt.last_day('spine.date_month', 'month') }} as date) as month_end
+    from ({{ dbt.date_spine('month', "cast('2000-01-01' as date)", "cast('2100-01-01' as date)") }}) as spine
+    cross join as_of as a
+    where
+        cast({{ dbt.last_day('spine.date_month', 'month') }} as date) < a.as_of_date
+        and cast({{ dbt.last_day('spine.date_month', 'month') }} as date)
+        >= (select min(f.first_start) from first_starts as f)
+),
+
+months_to_build as (
+    select
+        m.month_start,
+        m.month_end
+    from months as m
+    {%- if is_incremental() %}
+        where
+            m.month_start not in (select done.month_start from {{ this }} as done)
+            or m.month_start in (
+                select done.month_start
+                from {{ this }} as done
+                where done.is_provisional_churn
+            )
+            or m.month_end >= (
+                select cast({{ dbt.dateadd('day', -1, 'min(c.first_affected_date)') }} as date)
+                from {{ ref('int_source_changes_listed') }} as c
+                where
+                    c.source_name in ('subscriptions', 'accounts', 'cancellations', 'payments')
+                    and c.loaded_at > (select max(done.inputs_loaded_at) from {{ this }} as done)
+            )
+    {%- endif %}
+),
+
 account_months as (
+    -- the months to build and the month before each (its end is the next one's start)
     select
         s.account_id,
         m.month_start,
         m.month_end
     from first_starts as s
-    cross join months as m
-    cross join as_of as a
+    inner join months as m on s.first_start <= m.month_end
     where
-        m.month_end >= s.first_start
-        and m.month_end < a.as_of_date
+        m.month_start >= (
+            select cast({{ dbt.dateadd('month', -1, 'min(b.month_start)') }} as date)
+            from months_to_build as b
+        )
 ),
 
 in_force as (
@@ -112,7 +158,8 @@ select
     case when c.movement = 'reactivation' then c.mrr_end else 0 end as reactivation_mrr,
     e.churn_reason,
     e.churn_type,
-    coalesce(e.is_provisional, false) as is_provisional_churn
+    coalesce(e.is_provisional, false) as is_provisional_churn,
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from classified as c
 inner join {{ ref('stg_crm__accounts') }} as a on c.account_id = a.account_id
 left join {{ ref('int_churn_events_classified') }} as e
@@ -121,8 +168,10 @@ left join {{ ref('int_churn_events_classified') }} as e
         and c.account_id = e.account_id
         and c.month_start <= e.churned_on
         and c.month_end >= e.churned_on
+-- the CRM snapshot describing the month end (before the first one: that first one)
 left join {{ ref('stg_crm__account_snapshots') }} as crm
     on
         c.account_id = crm.account_id
-        and c.month_end >= crm.snapshot_date
+        and (c.month_end >= crm.snapshot_date or crm.previous_snapshot_date is null)
         and (crm.next_snapshot_date is null or c.month_end < crm.next_snapshot_date)
+where c.month_start in (select b.month_start from months_to_build as b)

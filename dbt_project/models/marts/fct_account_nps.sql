@@ -1,11 +1,23 @@
 -- Grain: one row per account per observation date. The account's NPS as known on the
 -- date: its latest answer before the date, the one before it, the change between them,
 -- and whether the latest marks a detractor (0-6). Null scores when never surveyed.
+-- Incremental by observation date (macro observation_dates_to_build).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    )
+}}
+
 with observed as (
     select
         account_id,
         observation_date
     from {{ ref('int_account_observations_listed') }}
+    where observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 answers as (
@@ -45,6 +57,7 @@ select
     l.latest_score - l.previous_score as nps_trend,
     l.latest_score <= 6 as is_detractor,
     {{ dbt.datediff('l.latest_responded_at', 'o.observation_date', 'day') }} as days_since_nps,
-    coalesce(l.responses, 0) as nps_responses
+    coalesce(l.responses, 0) as nps_responses,
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from observed as o
 left join latest as l on o.account_id = l.account_id and o.observation_date = l.observation_date

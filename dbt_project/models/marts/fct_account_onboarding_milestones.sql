@@ -4,6 +4,7 @@
 -- second_feature_days. Status as of the as-of date: done, missed, pending (deadline not
 -- reached yet) or not_observed (signed up before the usage history starts, so the
 -- early days cannot be seen). The dates let point-in-time readers judge any earlier day.
+-- Feature firsts come from the incremental int_account_feature_adoptions_listed.
 {%- set ms = var('metrics')['milestones'] %}
 {%- set milestones = {
     'onboarding': ('first_core_feature_date', ms['onboarding_days']),
@@ -17,21 +18,15 @@ with history as (
     from {{ ref('fct_account_daily_usage') }}
 ),
 
-feature_firsts as (
+feature_ranks as (
     select
         account_id,
         feature,
-        bool_or(is_core_feature) as is_core_feature,
-        min(activity_date) as first_used
-    from {{ ref('fct_account_feature_daily_usage') }}
-    group by account_id, feature
-),
-
-feature_ranks as (
-    select
-        *,
-        row_number() over (partition by account_id order by first_used, feature) as adoption_rank
-    from feature_firsts
+        is_core_feature,
+        first_used_date as first_used,
+        row_number() over (partition by account_id order by first_used_date, feature)
+            as adoption_rank
+    from {{ ref('int_account_feature_adoptions_listed') }}
 ),
 
 firsts as (

@@ -5,6 +5,11 @@
 -- fully passed yet, the account was already in the act of cancelling, or a churn is
 -- too recent to know whether the account re-signs. churned_on is the end of the
 -- subscription spell in force at the date, once it has happened.
+--
+-- A view: the features are stored, date by date, in the per-date marts it joins; the
+-- label, the outcome and the missed milestones change with the as-of date and with
+-- later churns, for old dates too, so they are worked out when the view is read.
+{{ config(materialized='view') }}
 {%- set ms = var('metrics')['milestones'] %}
 {%- set milestones = {
     'first_core_feature_date': ms['onboarding_days'],
@@ -13,6 +18,16 @@
 } %}
 with as_of as (
     select {{ as_of_date() }} as as_of_date
+),
+
+observed as (
+    -- churned_on: the end of the spell in force at the date (null while it lasts)
+    select
+        o.*,
+        s.spell_end as churned_on
+    from {{ ref('int_account_observations_listed') }} as o
+    inner join {{ ref('int_subscription_spells_grouped') }} as s
+        on o.account_id = s.account_id and o.spell_number = s.spell_number
 )
 
 select
@@ -93,7 +108,7 @@ select
     end as churned_within_horizon,
     -- the outcome the label summarises, for forecast backtests: never a feature
     case when o.churned_on <= x.as_of_date then o.churned_on end as churned_on
-from {{ ref('int_account_observations_listed') }} as o
+from observed as o
 cross join as_of as x
 inner join {{ ref('fct_account_usage_trends') }} as t
     on o.account_id = t.account_id and o.observation_date = t.observation_date

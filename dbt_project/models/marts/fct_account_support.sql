@@ -2,13 +2,25 @@
 -- date, from ticket timestamps before it: open tickets, tickets open longer than
 -- var('metrics').support.stale_ticket_days, recent tickets and bursts, satisfaction of
 -- tickets closed in the last 90 days, and the ticket trend (last 30 days vs the prior
--- 90 days' monthly average). Zero rows when the help desk is not exported.
+-- 90 days' monthly average). Zeros when the help desk is not exported. Incremental by
+-- observation date (macro observation_dates_to_build).
 {%- set sup = var('metrics')['support'] %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    )
+}}
+
 with observed as (
     select
         account_id,
         observation_date
     from {{ ref('int_account_observations_listed') }}
+    where observation_date in ({{ observation_dates_in_scope() }})
 ),
 
 tickets as (
@@ -80,6 +92,7 @@ select
     coalesce(s.tickets_30d, 0) as tickets_30d,
     coalesce(s.tickets_prior_90d, 0) / 3.0 as tickets_prior_90d_monthly,
     coalesce(s.tickets_30d, 0) - coalesce(s.tickets_prior_90d, 0) / 3.0 as ticket_trend,
-    s.csat_90d
+    s.csat_90d,
+    {{ inputs_loaded_at() }} as inputs_loaded_at
 from observed as o
 left join summed as s on o.account_id = s.account_id and o.observation_date = s.observation_date

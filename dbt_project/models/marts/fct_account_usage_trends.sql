@@ -4,7 +4,9 @@
 -- int_account_usage_windows_aggregated). "Change" compares the last 30 days with the
 -- prior 90 days' monthly average (DOMAIN.md §3: 30 -> 20 logins is -33%). Tenure-scaled
 -- rates count only days the account existed, so an account 10 days old is not read as a
--- 66% drop.
+-- 66% drop. A view: arithmetic on two stored per-date tables, read date by date by the
+-- incremental marts above it.
+{{ config(materialized='view') }}
 {%- set lookback = var('metrics')['min_history_days'] %}
 {%- set metrics = ['logins', 'core_actions', 'session_minutes'] %}
 with observed as (

@@ -1,7 +1,12 @@
 -- Grain: one row per account paying on the as-of date. Silent churn (DOMAIN.md §3):
 -- still paying, but for var('metrics').silent_churn_quarters quarters no expansion
--- (MRR never above where it stood before them) while feature depth only shrank
--- (distinct features per 90-day quarter never rose and ended lower).
+-- (month-end MRR never above where it stood before them) while feature depth only
+-- shrank (distinct features per quarter never rose and ended lower).
+--
+-- Quarters are the 90 days before the newest observed month start (quarter 0), and
+-- before the month starts 3, 6, ... months earlier: the distinct-feature counts the
+-- incremental adoption windows already hold for those dates, so the flag moves on at
+-- each new month start and costs nothing to recompute nightly.
 {%- set n = var('metrics')['silent_churn_quarters'] %}
 with paying as (
     select
@@ -13,52 +18,67 @@ with paying as (
     where is_scoring_row
 ),
 
+quarter_end as (
+    select max(observation_date) as quarter_end_date
+    from {{ ref('int_observation_dates_listed') }}
+    where not is_scoring_row
+),
+
+quarter_dates as (
+    {%- for q in range(n + 1) %}
+        select
+            {{ q }} as quarters_ago,
+            cast({{ dbt.dateadd('month', -3 * q, 'quarter_end_date') }} as date) as window_end
+        from quarter_end
+        {{- ' union all' if not loop.last }}
+    {%- endfor %}
+),
+
 quarters as (
+    -- a quarter whose window end is not an observation date (too little history) stays
+    -- null, and the account is not judged
     select
         p.account_id,
-        -- days 1-90 before the date are quarter 0, 91-180 quarter 1, ...
-        cast(
-            floor(({{ dbt.datediff('f.activity_date', 'p.as_of_date', 'day') }} - 1) / 90.0)
-            as integer
-        ) as quarters_ago,
-        count(distinct f.feature) as features_used
+        d.quarters_ago,
+        case when o.observation_date is not null then coalesce(w.features_used_90d, 0) end
+            as features_used
     from paying as p
-    inner join {{ ref('fct_account_feature_daily_usage') }} as f
-        on
-            p.account_id = f.account_id
-            and p.as_of_date > f.activity_date
-            and f.activity_date >= {{ dbt.dateadd('day', -90 * (n + 1), 'p.as_of_date') }}
-    group by p.account_id, quarters_ago
+    cross join quarter_dates as d
+    left join {{ ref('int_observation_dates_listed') }} as o on d.window_end = o.observation_date
+    left join {{ ref('int_account_adoption_windows_aggregated') }} as w
+        on p.account_id = w.account_id and d.window_end = w.observation_date
 ),
 
 depth as (
     select
-        p.account_id,
+        account_id,
         {%- for q in range(n + 1) %}
-            coalesce(max(case when q.quarters_ago = {{ q }} then q.features_used end), 0)
-                as features_q{{ q }},
+            max(case when quarters_ago = {{ q }} then features_used end) as features_q{{ q }},
         {%- endfor %}
-        max(p.tenure_days) as tenure_days
-    from paying as p
-    left join quarters as q on p.account_id = q.account_id
-    group by p.account_id
+        count(features_used) as quarters_observed
+    from quarters
+    group by account_id
+),
+
+window_start as (
+    select cast({{ dbt.dateadd('month', -3 * n, 'quarter_end_date') }} as date) as window_start
+    from quarter_end
 ),
 
 revenue as (
-    -- complete months of the window vs the month just before it
+    -- month-end MRR inside the window (the months from the oldest quarter's end on) vs
+    -- the month just before it
     select
         p.account_id,
-        max(case when m.month_end >= {{ dbt.dateadd('day', -90 * n, 'p.as_of_date') }} then m.mrr_end end)
-            as peak_mrr_in_window,
+        max(case when m.month_start >= q.window_start then m.mrr_end end) as peak_mrr_in_window,
         max(
             case
-                when
-                    m.month_end < {{ dbt.dateadd('day', -90 * n, 'p.as_of_date') }}
-                    and m.month_end >= {{ dbt.dateadd('day', -90 * n - 31, 'p.as_of_date') }}
+                when m.month_start = cast({{ dbt.dateadd('month', -1, 'q.window_start') }} as date)
                     then m.mrr_end
             end
         ) as mrr_before_window
     from paying as p
+    cross join window_start as q
     inner join {{ ref('fct_account_mrr_monthly') }} as m on p.account_id = m.account_id
     group by p.account_id
 )
@@ -66,6 +86,7 @@ revenue as (
 select
     p.account_id,
     p.as_of_date,
+    q.quarter_end_date,
     p.mrr,
     {%- for q in range(n + 1) %}
         d.features_q{{ q }},
@@ -89,5 +110,6 @@ select
         false
     ) as is_silent_churn
 from paying as p
+cross join quarter_end as q
 inner join depth as d on p.account_id = d.account_id
 left join revenue as r on p.account_id = r.account_id

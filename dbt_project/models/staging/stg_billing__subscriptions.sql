@@ -1,22 +1,38 @@
--- One row per subscription period: the newest delivered version of it.
-with ranked as (
+-- One row per subscription period: the newest delivered version of it. Incremental
+-- (macro newest_versions): a night ranks only the new deliveries.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='subscription_id',
+        on_schema_change='fail',
+    )
+}}
+
+with fresh as (
+    {{ fresh_versions('subscriptions') }}
+),
+
+versions as (
     select
-        *,
-        row_number() over (
-            partition by subscription_id
-            order by _loaded_at desc, _source_file desc, _source_row desc
-        ) as version_rank
-    from {{ source('raw', 'subscriptions') }}
+        subscription_id,
+        account_id,
+        plan,
+        contract_term,
+        seats,
+        mrr,
+        start_date,
+        end_date,
+        _loaded_at,
+        _source_file,
+        _source_row
+    from fresh
+    {{ stored_versions_of('fresh', 'subscription_id') }}
 )
 
-select
-    subscription_id,
-    account_id,
-    plan,
-    contract_term,
-    seats,
-    mrr,
-    start_date,
-    end_date
-from ranked
-where version_rank = 1
+select *
+from versions
+qualify
+    row_number() over (
+        partition by subscription_id order by _loaded_at desc, _source_file desc, _source_row desc
+    ) = 1

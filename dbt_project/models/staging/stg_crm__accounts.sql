@@ -1,33 +1,50 @@
 -- One row per account: its newest CRM snapshot (by snapshot date, then delivery).
-with ranked as (
+-- Incremental (macro newest_versions): a night ranks only the new deliveries.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='account_id',
+        on_schema_change='fail',
+    )
+}}
+
+with fresh as (
+    {{ fresh_versions('accounts') }}
+),
+
+versions as (
     select
-        *,
-        row_number() over (
-            partition by account_id
-            order by
-                snapshot_date desc nulls last,
-                _loaded_at desc,
-                _source_file desc,
-                _source_row desc
-        ) as snapshot_rank
-    from {{ source('raw', 'accounts') }}
+        account_id,
+        company_name,
+        segment,
+        plan,
+        contract_term,
+        seats,
+        mrr,
+        signup_date,
+        renewal_date,
+        csm_owner,
+        contact_name,
+        contact_email,
+        country,
+        timezone,
+        snapshot_date,
+        _loaded_at,
+        _source_file,
+        _source_row
+    from fresh
+    {{ stored_versions_of('fresh', 'account_id') }}
 )
 
-select
-    account_id,
-    company_name,
-    segment,
-    plan,
-    contract_term,
-    seats,
-    mrr,
-    signup_date,
-    renewal_date,
-    csm_owner,
-    contact_name,
-    contact_email,
-    country,
-    timezone,
-    snapshot_date
-from ranked
-where snapshot_rank = 1
+select *
+from versions
+qualify
+    row_number() over (
+        partition by account_id
+        order by
+            snapshot_date desc nulls last,
+            _loaded_at desc,
+            _source_file desc,
+            _source_row desc
+    ) = 1

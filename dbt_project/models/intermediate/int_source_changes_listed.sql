@@ -1,0 +1,171 @@
+-- One row per load per source (per usage day for usage events) that changed what the
+-- warehouse knows, with the range of observation dates the change can reach: the log
+-- every per-observation-date model reads to decide which stored dates to rebuild
+-- (macro observation_dates_to_build). A date d is reachable when the changed fact is
+-- dated before d: usage of a day reaches the var('metrics').min_history_days dates
+-- after it; a ticket, answer, payment, cancellation, user, subscription period or CRM
+-- snapshot reaches every later date (open-ended). Loads that change nothing (a full
+-- snapshot delivered again) leave no row.
+--
+-- Append-only: a run logs the loads newer than the newest it has logged. Usage comes
+-- from fct_account_daily_usage (the newest load of each rebuilt day), the other sources
+-- from their raw rows compared with the previous version of the same key.
+{%- set lookback = var('metrics')['min_history_days'] %}
+{%- set gap = var('resign_gap_days') %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+    )
+}}
+{%- if is_incremental() %}
+    {%- set since = "(select coalesce(max(logged.loaded_at), cast('1900-01-01' as timestamp)) from "
+        ~ this ~ " as logged)" %}
+{%- else %}
+    {%- set since = "cast('1900-01-01' as timestamp)" %}
+{%- endif %}
+{%- set day_after = "cast(" ~ dbt.dateadd('day', 1, "cast({} as date)") ~ " as date)" %}
+
+with usage_days as (
+    select
+        'usage_events' as source_name,
+        max(events_loaded_at) as loaded_at,
+        cast({{ dbt.dateadd('day', 1, 'activity_date') }} as date) as first_affected_date,
+        cast({{ dbt.dateadd('day', lookback, 'activity_date') }} as date) as last_affected_date
+    from {{ ref('fct_account_daily_usage') }}
+    group by activity_date
+    having max(events_loaded_at) > {{ since }}
+),
+
+subscriptions as (
+    -- a new or re-dated period reaches the dates from its start, a new end date the
+    -- dates from the earlier end, a new plan, seats or MRR the dates from the start;
+    -- and a period starting within the re-sign gap of a spell's end joins that spell
+    select
+        'subscriptions' as source_name,
+        loaded_at,
+        cast({{ dbt.dateadd('day', -gap, """case
+            when is_new_key then start_date
+            when start_date != previous_start_date then least(start_date, previous_start_date)
+            when end_date is distinct from previous_end_date then least(end_date, previous_end_date)
+            else start_date
+        end""") }} as date) as first_affected_date
+    from ({{ changed_source_versions('subscriptions', ['subscription_id'],
+        ['start_date', 'end_date'], since) }}) as changed
+),
+
+crm_snapshots as (
+    -- a dated snapshot describes the account from the next day on; an account's first
+    -- snapshot also stands in for the days before it, so a first (or back-filled) or
+    -- undated snapshot, or a changed signup date, reaches every day since signup
+    select
+        'accounts' as source_name,
+        c.loaded_at,
+        case
+            when
+                c.snapshot_date is not null
+                and exists (
+                    select 1
+                    from {{ source('raw', 'accounts') }} as earlier
+                    where
+                        earlier.account_id = c.account_id
+                        and earlier.snapshot_date < c.snapshot_date
+                        and earlier.signup_date = c.signup_date
+                )
+                then {{ day_after.format('c.snapshot_date') }}
+            else (
+                select min(every.signup_date)
+                from {{ source('raw', 'accounts') }} as every
+                where every.account_id = c.account_id
+            )
+        end as first_affected_date
+    from ({{ changed_source_versions('accounts', ['account_id', 'snapshot_date'],
+        ['account_id', 'snapshot_date', 'signup_date'], since) }}) as c
+),
+
+users as (
+    -- a user counts on the dates after creation (every date without one) up to the
+    -- deactivation: a change reaches the dates from the earlier of the changed values
+    select
+        'users' as source_name,
+        loaded_at,
+        {{ day_after.format("""case
+            when is_new_key then coalesce(created_at, cast('1900-01-01' as date))
+            when created_at is distinct from previous_created_at
+                then least(
+                    coalesce(created_at, cast('1900-01-01' as date)),
+                    coalesce(previous_created_at, cast('1900-01-01' as date))
+                )
+            when deactivated_at is distinct from previous_deactivated_at
+                then least(deactivated_at, previous_deactivated_at)
+            else coalesce(created_at, cast('1900-01-01' as date))
+        end""") }} as first_affected_date
+    from ({{ changed_source_versions('users', ['user_id'],
+        ['created_at', 'deactivated_at'], since) }}) as changed
+),
+
+tickets as (
+    select
+        'support_tickets' as source_name,
+        loaded_at,
+        {{ day_after.format('least(opened_at, previous_opened_at)') }} as first_affected_date
+    from ({{ changed_source_versions('support_tickets', ['ticket_id'],
+        ['opened_at'], since) }}) as changed
+),
+
+appended as (
+    -- append-only sources: every newly loaded row is new
+    select
+        'nps_responses' as source_name,
+        _loaded_at as loaded_at,
+        {{ day_after.format('responded_at') }} as first_affected_date
+    from {{ source('raw', 'nps_responses') }}
+    where _loaded_at > {{ since }}
+    union all
+    select
+        'payments' as source_name,
+        _loaded_at as loaded_at,
+        {{ day_after.format('attempted_at') }} as first_affected_date
+    from {{ source('raw', 'payments') }}
+    where _loaded_at > {{ since }}
+    union all
+    -- a cancellation is pending from the day after its request; its reason classifies
+    -- a churn up to the re-sign gap before its effective date
+    select
+        'cancellations' as source_name,
+        _loaded_at as loaded_at,
+        least(
+            {{ day_after.format('requested_at') }},
+            cast({{ dbt.dateadd('day', -gap, 'effective_date') }} as date)
+        ) as first_affected_date
+    from {{ source('raw', 'cancellations') }}
+    where _loaded_at > {{ since }}
+),
+
+open_ended as (
+    select * from subscriptions
+    union all
+    select * from crm_snapshots
+    union all
+    select * from users
+    union all
+    select * from tickets
+    union all
+    select * from appended
+)
+
+select
+    source_name,
+    loaded_at,
+    first_affected_date,
+    last_affected_date
+from usage_days
+union all
+select
+    source_name,
+    loaded_at,
+    min(first_affected_date) as first_affected_date,
+    cast(null as date) as last_affected_date
+from open_ended
+group by source_name, loaded_at
