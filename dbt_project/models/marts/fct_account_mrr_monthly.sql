@@ -5,10 +5,11 @@
 -- new (first spell starts), reactivation (a later spell starts), expansion, contraction
 -- or churn (the spell ended), so start + movements = end for every row.
 --
--- Incremental by month: a run rebuilds the months not stored yet, the months holding a
--- provisional churn (it may still be undone by a re-sign), and every month ending on or
--- after the earliest day that subscriptions, CRM snapshots, cancellations or payments
--- loaded since the last run reach (int_source_changes_listed). Older months are final.
+-- Incremental by month: a run rebuilds the months not stored yet and every month ending
+-- on or after the earliest day that subscriptions, CRM snapshots, cancellations or
+-- payments loaded since the last run reach (int_source_changes_listed). Older months are
+-- final. Whether a churn is still provisional (a re-sign may undo it) changes with the
+-- as-of date alone, so readers work it out from churned_on (fct_churn_monthly does).
 {{
     config(
         materialized='incremental',
@@ -56,11 +57,6 @@ months_to_build as (
     {%- if is_incremental() %}
         where
             m.month_start not in (select done.month_start from {{ this }} as done)
-            or m.month_start in (
-                select done.month_start
-                from {{ this }} as done
-                where done.is_provisional_churn
-            )
             or m.month_end >= (
                 select cast({{ dbt.dateadd('day', -1, 'min(c.first_affected_date)') }} as date)
                 from {{ ref('int_source_changes_listed') }} as c
@@ -158,7 +154,7 @@ select
     case when c.movement = 'reactivation' then c.mrr_end else 0 end as reactivation_mrr,
     e.churn_reason,
     e.churn_type,
-    coalesce(e.is_provisional, false) as is_provisional_churn,
+    e.churned_on,
     {{ inputs_loaded_at() }} as inputs_loaded_at
 from classified as c
 inner join {{ ref('stg_crm__accounts') }} as a on c.account_id = a.account_id
