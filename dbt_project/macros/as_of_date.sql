@@ -10,3 +10,9 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- A churn (spell end) after this day is provisional: within var('resign_gap_days') of
+    the as-of date the account may still re-sign and continue the spell. -#}
+{% macro provisional_churn_after() -%}
+    {{ dbt.dateadd('day', -var('resign_gap_days'), as_of_date()) }}
+{%- endmacro %}

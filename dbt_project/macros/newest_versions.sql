@@ -27,3 +27,13 @@
         where done.{{ key }} in (select f.{{ key }} from {{ fresh }} as f)
     {%- endif %}
 {%- endmacro %}
+
+{#- The configuration these staging models share (called at the top of the model). -#}
+{% macro config_newest_versions(key) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=key,
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}

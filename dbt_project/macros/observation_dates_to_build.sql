@@ -58,3 +58,15 @@
         select observation_date from {{ ref('int_observation_dates_listed') }}
     )
 {%- endmacro %}
+
+{#- The configuration every per-observation-date model shares (called at the top of the
+    model): whole dates replaced, schema drift refused, unobserved dates dropped. -#}
+{% macro config_incremental_by_observation_date() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="{{ drop_unobserved_dates() }}",
+    ) }}
+{%- endmacro %}

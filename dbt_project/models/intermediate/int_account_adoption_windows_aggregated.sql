@@ -4,15 +4,7 @@
 -- distinct active users in the last 30 days. Incremental by observation date (macro
 -- observation_dates_to_build); fct_account_adoption relates them to seats.
 {%- set m = var('metrics') %}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with window_days as (
     select *

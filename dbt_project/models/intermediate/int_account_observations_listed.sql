@@ -5,15 +5,7 @@
 -- force (today's CRM values would leak later up- and downgrades into past rows).
 -- Accounts younger than var('min_tenure_days') are kept only on the scoring date.
 -- Incremental by observation date (macro observation_dates_to_build).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with in_spell as (
     select

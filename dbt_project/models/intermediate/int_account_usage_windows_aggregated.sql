@@ -5,15 +5,7 @@
 -- night computes tonight's as-of date and any date a late file reaches, and drops
 -- yesterday's); fct_account_usage_trends turns these into rates and changes.
 {%- set metrics = {'logins': 'bigint', 'core_actions': 'bigint', 'session_minutes': 'double'} %}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with window_days as (
     select *

@@ -63,8 +63,7 @@ select
         when c.reason = 'payment_failure' or (p.failed > 0 and p.paid = 0) then 'involuntary'
         else 'voluntary'
     end as churn_type,
-    e.churned_on > {{ dbt.dateadd('day', -var('resign_gap_days'), as_of_date()) }}
-        as is_provisional
+    e.churned_on > {{ provisional_churn_after() }} as is_provisional
 from ended as e
 left join cancellation as c
     on e.account_id = c.account_id and e.spell_number = c.spell_number and c.recency_rank = 1

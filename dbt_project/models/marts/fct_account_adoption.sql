@@ -5,15 +5,7 @@
 -- active user depends on that one person (single-user dependency, DOMAIN.md §3).
 -- Incremental by observation date (macro observation_dates_to_build).
 {%- set m = var('metrics') %}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with observed as (
     select

@@ -4,15 +4,7 @@
 -- already requested but not yet effective, and days to the next renewal. Incremental by
 -- observation date (macro observation_dates_to_build).
 {%- set lookback = var('metrics')['payment_lookback_days'] %}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with observed as (
     select

@@ -6,15 +6,7 @@
 -- observation date (macro observation_dates_to_build).
 {%- set w = var('health')['weights'] %}
 {%- set bands = var('health')['bands'] %}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with inputs as (
     select

@@ -2,15 +2,7 @@
 -- date: its latest answer before the date, the one before it, the change between them,
 -- and whether the latest marks a detractor (0-6). Null scores when never surveyed.
 -- Incremental by observation date (macro observation_dates_to_build).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with observed as (
     select

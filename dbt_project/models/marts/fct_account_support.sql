@@ -5,15 +5,7 @@
 -- 90 days' monthly average). Zeros when the help desk is not exported. Incremental by
 -- observation date (macro observation_dates_to_build).
 {%- set sup = var('metrics')['support'] %}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 with observed as (
     select

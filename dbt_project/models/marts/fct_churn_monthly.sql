@@ -3,21 +3,6 @@
 -- split voluntary / involuntary; MRR movements and gross / net revenue retention.
 -- A re-sign within var('resign_gap_days') is not churn (it stays inside one spell).
 -- Months whose churn may still be undone by a re-sign are marked provisional.
-with as_of as (
-    select {{ as_of_date() }} as as_of_date
-),
-
-account_months as (
-    -- a churn within the re-sign gap of the as-of date may still be undone
-    select
-        m.*,
-        coalesce(
-            m.churned_on > {{ dbt.dateadd('day', -var('resign_gap_days'), 'a.as_of_date') }}, false
-        ) as is_provisional_churn
-    from {{ ref('fct_account_mrr_monthly') }} as m
-    cross join as_of as a
-)
-
 select
     month_start,
     segment,
@@ -44,6 +29,6 @@ select
         as gross_revenue_retention,
     (sum(mrr_start) + sum(expansion_mrr) - sum(contraction_mrr) - sum(churned_mrr))
     / nullif(sum(mrr_start), 0) as net_revenue_retention,
-    coalesce(bool_or(is_provisional_churn), false) as is_provisional
-from account_months
+    coalesce(bool_or(churned_on > {{ provisional_churn_after() }}), false) as is_provisional
+from {{ ref('fct_account_mrr_monthly') }}
 group by month_start, segment

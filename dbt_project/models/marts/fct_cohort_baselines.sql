@@ -6,15 +6,7 @@
 -- scoring date's baseline is the same one its later training row gets. Incremental by
 -- observation date (macro observation_dates_to_build): a date's medians are rebuilt
 -- with all of its accounts.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observation_date',
-        on_schema_change='fail',
-        post_hook="{{ drop_unobserved_dates() }}",
-    )
-}}
+{{ config_incremental_by_observation_date() }}
 
 select
     o.observation_date,

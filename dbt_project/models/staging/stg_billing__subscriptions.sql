@@ -1,13 +1,6 @@
 -- One row per subscription period: the newest delivered version of it. Incremental
 -- (macro newest_versions): a night ranks only the new deliveries.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='subscription_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config_newest_versions('subscription_id') }}
 
 with fresh as (
     {{ fresh_versions('subscriptions') }}

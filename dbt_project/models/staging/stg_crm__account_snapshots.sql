@@ -3,14 +3,7 @@
 -- Point-in-time attributes (segment, CSM owner) come from here, not from today's CRM.
 -- Incremental (macro newest_versions): the accounts with a new delivery are ranked
 -- again with their stored snapshots, and replaced whole (their neighbours' dates move).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='account_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config_newest_versions('account_id') }}
 
 with fresh as (
     select *

@@ -1,13 +1,6 @@
 -- One row per account: its newest CRM snapshot (by snapshot date, then delivery).
 -- Incremental (macro newest_versions): a night ranks only the new deliveries.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='account_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config_newest_versions('account_id') }}
 
 with fresh as (
     {{ fresh_versions('accounts') }}

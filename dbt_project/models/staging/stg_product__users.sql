@@ -1,13 +1,6 @@
 -- One row per user: the newest delivered version (user exports are full snapshots).
 -- Incremental (macro newest_versions): a night ranks only the new deliveries.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='user_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config_newest_versions('user_id') }}
 
 with fresh as (
     {{ fresh_versions('users') }}

@@ -2,14 +2,7 @@
 -- time it changes). Only timestamps are used point in time; status and priority are
 -- the ticket's current values. Incremental (macro newest_versions): a night ranks only
 -- the new exports.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='ticket_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config_newest_versions('ticket_id') }}
 
 with fresh as (
     {{ fresh_versions('support_tickets') }}
