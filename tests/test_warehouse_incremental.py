@@ -9,7 +9,9 @@ each:
 3. late facts and corrections, each reaching back months: the late May day, a
    subscriptions snapshot with a churn and an upgrade, a users snapshot (re-ordered)
    deactivating one user, a failed payment in September, a ticket re-opened in August, and a
-   corrected September CRM snapshot.
+   corrected September CRM snapshot;
+
+and then a fourth run with no new data but changed health weights and burst size.
 
 Then a full refresh must give exactly the same tables (every column but each table's
 incremental watermark, ``inputs_loaded_at``), the October delivery must leave every
@@ -309,6 +311,11 @@ def nights(tmp_path_factory: pytest.TempPathFactory, test_config: Path) -> dict:
     changes = run.read(
         f"select * from intermediate.int_source_changes_listed where loaded_at > '{logged}'"
     )
+    # a configuration change with no new data: the stored dates follow it (the full
+    # refresh below uses the same configuration)
+    run.config["health"]["weights"]["nps"] = 0.3
+    run.config["metrics"]["support"]["burst_tickets"] = 2
+    run.dbt_build()
     run.copy_tables(INCREMENTAL + DOWNSTREAM, "incremental_copy")
 
     run.dbt_build("--full-refresh")

@@ -11,8 +11,10 @@
       - int_source_changes_listed logs a change loaded after the newest load the model
         has seen (its inputs_loaded_at) that reaches the date: usage of a day inside the
         date's lookback, or any other source's fact dated before it.
-    Every other stored date is final: nothing it was computed from has changed. Changes
-    of configuration or model code need a --full-refresh build. -#}
+    Every other stored date is final: nothing it was computed from has changed. A change
+    of the metrics, health, re-sign gap or minimum tenure configuration is logged too
+    and reaches every date; changes of model code, event_roles or metrics.core_features
+    (which the event-grain tables use) need a --full-refresh build. -#}
 {% macro observation_dates_to_build(flipped=true) -%}
     select d.observation_date
     from {{ ref('int_observation_dates_listed') }} as d

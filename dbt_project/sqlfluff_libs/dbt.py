@@ -30,3 +30,7 @@ def generate_series(upper_bound):
 
 def type_string():
     return "varchar"
+
+
+def hash(field):  # the name of dbt's macro
+    return f"md5(cast({field} as varchar))"

@@ -9,9 +9,15 @@
 --
 -- Append-only: a run logs the loads newer than the newest it has logged. Usage comes
 -- from fct_account_daily_usage (the newest load of each rebuilt day), the other sources
--- from their raw rows compared with the previous version of the same key.
+-- from their raw rows compared with the previous version of the same key. A change of
+-- the configuration the stored dates depend on (metrics, health, re-sign gap, minimum
+-- tenure) is logged as a 'configuration' change reaching every date, so the next run
+-- rebuilds them all instead of mixing two definitions in one table.
 {%- set lookback = var('metrics')['min_history_days'] %}
 {%- set gap = var('resign_gap_days') %}
+{%- set config_text = [var('metrics'), var('health'), var('resign_gap_days'), var('min_tenure_days')]
+    | tojson %}
+{%- set fingerprint = dbt.hash("'" ~ config_text ~ "'") %}
 {{
     config(
         materialized='incremental',
@@ -143,7 +149,34 @@ appended as (
     where _loaded_at > {{ since }}
 ),
 
+configuration as (
+    -- logged just after the newest load, so it is newer than every table's watermark
+    {%- if is_incremental() %}
+        select
+            'configuration' as source_name,
+            {{ dbt.dateadd('microsecond', 1, 'newest.loaded_at') }} as loaded_at,
+            cast('1900-01-01' as date) as first_affected_date
+        from (
+            select
+                logged.loaded_at,
+                logged.config_fingerprint
+            from {{ this }} as logged
+            order by logged.loaded_at desc
+            limit 1
+        ) as newest
+        where newest.config_fingerprint != {{ fingerprint }}
+    {%- else %}
+        select
+            'configuration' as source_name,
+            cast(null as timestamp) as loaded_at,
+            cast(null as date) as first_affected_date
+        where false
+    {%- endif %}
+),
+
 open_ended as (
+    select * from configuration
+    union all
     select * from subscriptions
     union all
     select * from crm_snapshots
@@ -159,13 +192,15 @@ select
     source_name,
     loaded_at,
     first_affected_date,
-    last_affected_date
+    last_affected_date,
+    {{ fingerprint }} as config_fingerprint
 from usage_days
 union all
 select
     source_name,
     loaded_at,
     min(first_affected_date) as first_affected_date,
-    cast(null as date) as last_affected_date
+    cast(null as date) as last_affected_date,
+    {{ fingerprint }} as config_fingerprint
 from open_ended
 group by source_name, loaded_at

@@ -61,7 +61,9 @@ months_to_build as (
                 select cast({{ dbt.dateadd('day', -1, 'min(c.first_affected_date)') }} as date)
                 from {{ ref('int_source_changes_listed') }} as c
                 where
-                    c.source_name in ('subscriptions', 'accounts', 'cancellations', 'payments')
+                    c.source_name in (
+                        'subscriptions', 'accounts', 'cancellations', 'payments', 'configuration'
+                    )
                     and c.loaded_at > (select max(done.inputs_loaded_at) from {{ this }} as done)
             )
     {%- endif %}
