@@ -160,7 +160,7 @@ configuration as (
             select
                 logged.loaded_at,
                 logged.config_fingerprint
-            from {{ this }} as logged
+            from {{ this }} as logged  -- noqa: RF04
             order by logged.loaded_at desc
             limit 1
         ) as newest
