@@ -7,11 +7,12 @@ each:
    CRM snapshot) and one May day;
 2. October: facts dated after the first night's history only;
 3. late facts and corrections, each reaching back months: the late May day, a
-   subscriptions snapshot with a churn and an upgrade, a users snapshot (re-ordered)
+   subscriptions snapshot with a churn, an upgrade and the oldest period starting later, a users snapshot (re-ordered)
    deactivating one user, a failed payment in September, a ticket re-opened in August, and a
-   corrected September CRM snapshot;
+   corrected September CRM snapshot, and the October one with a signup date moved;
 
-and then a fourth run with no new data but changed health weights and burst size.
+and then a fourth run with changed health weights and burst size and no new data, and a
+fifth that puts the signup date night three moved back as it was.
 
 Then a full refresh must give exactly the same tables (every column but each table's
 incremental watermark, ``inputs_loaded_at``), the October delivery must leave every
@@ -172,10 +173,20 @@ def _corrections(dirs: PipelineDirs, held: Path) -> dict[str, str]:
             ).fetchall()
         ]
         out |= {"churned": churned, "upgraded": upgraded}
+        # and the oldest period of all started two months later than first exported: the
+        # months before it leave the monthly tables
+        out["oldest"], out["oldest_start"] = con.execute(
+            f"""select subscription_id, start_date from {subs}
+            where coalesce(end_date, '9999-12-31') > cast(cast(start_date as date) + 90 as varchar)
+            order by start_date, subscription_id limit 1"""
+        ).fetchone()
         (held / "subscriptions").mkdir(parents=True, exist_ok=True)
         con.execute(
             f"""copy (
-                select subscription_id, account_id, plan, contract_term, seats, start_date,
+                select subscription_id, account_id, plan, contract_term, seats,
+                    case when subscription_id = '{out["oldest"]}'
+                        then cast(cast(start_date as date) + 61 as varchar) else start_date
+                    end as start_date,
                     case
                         when account_id = '{churned}' then '2026-09-15'
                         when account_id = '{upgraded}' then '2026-08-10'
@@ -258,6 +269,30 @@ def _corrections(dirs: PipelineDirs, held: Path) -> dict[str, str]:
                 from {crm}
             ) to '{held}/accounts/accounts_2026-09-30-corrected.csv' (header)"""
         )
+        # October's CRM snapshot delivered again with a young account's signup 45 days
+        # late (night three), then once more as it was, rows re-ordered (the fourth run)
+        october = f"read_csv('{held}/accounts/accounts_2026-10-31.csv', all_varchar=true)"
+        out["resigned"], signup = con.execute(
+            f"""select account_id, signup_date from {october}
+            where signup_date between '2026-05-01' and '2026-06-30'
+                and account_id not in ('{churned}', '{upgraded}', '{out["moved"]}')
+                and account_id in (select account_id from {subs} where end_date is null)
+            order by account_id limit 1"""
+        ).fetchone()
+        out["signup"] = signup
+        con.execute(
+            f"""copy (
+                select * replace (
+                    case when account_id = '{out["resigned"]}'
+                        then cast(cast(signup_date as date) + 45 as varchar) else signup_date end
+                        as signup_date)
+                from {october}
+            ) to '{held}/accounts/accounts_2026-10-31-late-signup.csv' (header)"""
+        )
+        con.execute(
+            f"""copy (select * from {october} order by account_id desc)
+            to '{held}/accounts/accounts_2026-10-31-fixed.csv' (header)"""
+        )
     return out
 
 
@@ -280,6 +315,7 @@ CORRECTIONS = [
     "payments/payments_2026-09-late.csv",
     "support_tickets/support_tickets_2026-11-01.jsonl",
     "accounts/accounts_2026-09-30-corrected.csv",
+    "accounts/accounts_2026-10-31-late-signup.csv",
 ]
 
 
@@ -311,11 +347,12 @@ def nights(tmp_path_factory: pytest.TempPathFactory, test_config: Path) -> dict:
     changes = run.read(
         f"select * from intermediate.int_source_changes_listed where loaded_at > '{logged}'"
     )
-    # a configuration change with no new data: the stored dates follow it (the full
-    # refresh below uses the same configuration)
+    # a configuration change with no new data, then the signup date put right again: the
+    # stored dates follow both (the full refresh below uses the same configuration)
     run.config["health"]["weights"]["nps"] = 0.3
     run.config["metrics"]["support"]["burst_tickets"] = 2
     run.dbt_build()
+    run.night("accounts/accounts_2026-10-31-fixed.csv")
     run.copy_tables(INCREMENTAL + DOWNSTREAM, "incremental_copy")
 
     run.dbt_build("--full-refresh")
@@ -464,11 +501,17 @@ def test_late_corrections_reach_the_past_dates_they_change(nights):
 def test_the_change_log_keeps_only_what_changed(nights):
     """A full snapshot delivered again logs only its changed rows: the users export of
     night three reaches from the deactivation on, not from the oldest user's creation."""
-    last = nights["changes"].set_index("source_name")  # night three's loads
+    changes = nights["changes"]  # night three's loads
+    last = changes[changes["source_name"] != "accounts"].set_index("source_name")
     assert last.loc["users", "first_affected_date"] == pd.Timestamp("2026-08-21")
-    # the upgrade on 10 August could join a spell that ended up to the re-sign gap before
-    assert last.loc["subscriptions", "first_affected_date"] == pd.Timestamp("2026-07-11")
-    assert last.loc["accounts", "first_affected_date"] == pd.Timestamp("2026-10-01")
+    # a period re-dated reaches from the earlier start, less the re-sign gap: it could
+    # join a spell that ended up to the gap before
+    oldest_start = pd.Timestamp(nights["touched"]["oldest_start"])
+    assert last.loc["subscriptions", "first_affected_date"] == oldest_start - pd.Timedelta(days=30)
+    # the corrected September snapshot reaches October on; the moved signup every date of
+    # the account (from its signup, the earlier of the two)
+    crm = sorted(nights["changes"].query("source_name == 'accounts'")["first_affected_date"])
+    assert crm == [pd.Timestamp(nights["touched"]["signup"]), pd.Timestamp("2026-10-01")]
     assert last.loc["payments", "first_affected_date"] == pd.Timestamp("2026-09-21")
     opened = nights["run"].read(
         "select opened_at from staging.stg_support__tickets where closed_at = '2026-09-25 12:00:00'"

@@ -46,9 +46,20 @@
 {%- endmacro %}
 
 {#- The watermark a per-date model stores with every row it builds: the newest load in
-    the change log. The next run rebuilds the dates that changes loaded after it reach. -#}
-{% macro inputs_loaded_at() -%}
-    (select max(logged.loaded_at) from {{ ref('int_source_changes_listed') }} as logged)
+    the change log, but no newer than the watermark of any per-date table it reads
+    (`upstream`). The next run rebuilds the dates that changes loaded after it reach, so
+    a model rebuilt on its own while an input still lags behind the change log (a
+    partial selection in the UI) catches up with that input in a later run. -#}
+{% macro inputs_loaded_at(upstream=[]) -%}
+    {%- set watermarks = [
+        "(select max(logged.loaded_at) from " ~ ref('int_source_changes_listed') ~ " as logged)"
+    ] -%}
+    {%- for relation in upstream -%}
+        {%- do watermarks.append(
+            "(select max(fed.inputs_loaded_at) from " ~ relation ~ " as fed)"
+        ) -%}
+    {%- endfor -%}
+    {{ 'least(' ~ watermarks | join(', ') ~ ')' if upstream else watermarks[0] }}
 {%- endmacro %}
 
 {#- Post-hook of the per-date models: drop dates no longer observed (yesterday's scoring

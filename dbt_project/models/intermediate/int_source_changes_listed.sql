@@ -61,33 +61,70 @@ subscriptions as (
         ['start_date', 'end_date'], since) }}) as changed
 ),
 
+crm_versions as (
+    -- every delivered CRM row of the accounts with a new one, ranked as
+    -- stg_crm__accounts ranks them: over all of them, and over those loaded before this run
+    {%- set newest_first = "v.snapshot_date desc nulls last, v._loaded_at desc, "
+        ~ "v._source_file desc, v._source_row desc" %}
+    select
+        v.account_id,
+        v.signup_date,
+        row_number() over (partition by v.account_id order by {{ newest_first }}) as rank_now,
+        case when v._loaded_at <= {{ since }} then row_number() over (
+            partition by v.account_id, v._loaded_at <= {{ since }} order by {{ newest_first }}
+        ) end as rank_before
+    from {{ source('raw', 'accounts') }} as v
+    where v.account_id in (
+        select fresh.account_id from {{ source('raw', 'accounts') }} as fresh
+        where fresh._loaded_at > {{ since }}
+    )
+),
+
+signup_moved as (
+    -- accounts whose current signup date (their newest snapshot's) is not the one the
+    -- stored dates were built with, new accounts included
+    select account_id
+    from crm_versions
+    group by account_id
+    having
+        count(case when rank_before = 1 then 1 end) = 0
+        or max(case when rank_now = 1 then signup_date end)
+        != max(case when rank_before = 1 then signup_date end)
+),
+
 crm_snapshots as (
     -- a dated snapshot describes the account from the next day on; an account's first
     -- snapshot also stands in for the days before it, so a first (or back-filled) or
-    -- undated snapshot, or a changed signup date, reaches every day since signup
+    -- undated snapshot, or a moved signup date, reaches every day and month of the
+    -- account: from its signup or its first subscription period, whichever is earlier
     select
         'accounts' as source_name,
         c.loaded_at,
         case
             when
                 c.snapshot_date is not null
+                and c.account_id not in (select m.account_id from signup_moved as m)
                 and exists (
                     select 1
                     from {{ source('raw', 'accounts') }} as earlier
-                    where
-                        earlier.account_id = c.account_id
-                        and earlier.snapshot_date < c.snapshot_date
-                        and earlier.signup_date = c.signup_date
+                    where earlier.account_id = c.account_id and earlier.snapshot_date < c.snapshot_date
                 )
                 then {{ day_after.format('c.snapshot_date') }}
-            else (
-                select min(every.signup_date)
-                from {{ source('raw', 'accounts') }} as every
-                where every.account_id = c.account_id
+            else least(
+                (
+                    select min(every.signup_date)
+                    from {{ source('raw', 'accounts') }} as every
+                    where every.account_id = c.account_id
+                ),
+                (
+                    select min(period.start_date)
+                    from {{ source('raw', 'subscriptions') }} as period
+                    where period.account_id = c.account_id
+                )
             )
         end as first_affected_date
     from ({{ changed_source_versions('accounts', ['account_id', 'snapshot_date'],
-        ['account_id', 'snapshot_date', 'signup_date'], since) }}) as c
+        ['account_id', 'snapshot_date'], since) }}) as c
 ),
 
 users as (

@@ -59,7 +59,10 @@ select
         and case when coalesce(w.has_activity_30d, false) then w.active_users_30d else 0 end <= 1,
         false
     ) as is_single_user_dependent,
-    {{ inputs_loaded_at() }} as inputs_loaded_at
+    {{ inputs_loaded_at([
+        ref('int_account_observations_listed'),
+        ref('int_account_adoption_windows_aggregated'),
+    ]) }} as inputs_loaded_at
 from observed as o
 left join windows as w on o.account_id = w.account_id and o.observation_date = w.observation_date
 left join known_users as k

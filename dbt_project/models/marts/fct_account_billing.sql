@@ -55,7 +55,7 @@ select
             then 365 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 365
         else 30 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 30
     end as days_to_renewal,
-    {{ inputs_loaded_at() }} as inputs_loaded_at
+    {{ inputs_loaded_at([ref('int_account_observations_listed')]) }} as inputs_loaded_at
 from observed as o
 left join payments as p on o.account_id = p.account_id and o.observation_date = p.observation_date
 left join pending_cancellations as c

@@ -113,5 +113,13 @@ select
         else 'red'
     end as health_band,
     cast(weight_present as double) as weight_covered,
-    {{ inputs_loaded_at() }} as inputs_loaded_at
+    {{ inputs_loaded_at([
+        ref('int_account_observations_listed'),
+        ref('int_account_usage_windows_aggregated'),
+        ref('fct_account_adoption'),
+        ref('fct_account_support'),
+        ref('fct_account_nps'),
+        ref('fct_account_billing'),
+        ref('fct_cohort_baselines'),
+    ]) }} as inputs_loaded_at
 from weighted

@@ -16,7 +16,9 @@
         incremental_strategy='delete+insert',
         unique_key='month_start',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where month_end >= {{ as_of_date() }}",
+        post_hook="delete from {{ this }} where month_end >= {{ as_of_date() }}"
+            ~ " or month_end < (select min(spell_start) from "
+            ~ "{{ ref('int_subscription_spells_grouped') }})",
     )
 }}
 

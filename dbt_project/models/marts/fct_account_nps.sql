@@ -50,6 +50,6 @@ select
     l.latest_score <= 6 as is_detractor,
     {{ dbt.datediff('l.latest_responded_at', 'o.observation_date', 'day') }} as days_since_nps,
     coalesce(l.responses, 0) as nps_responses,
-    {{ inputs_loaded_at() }} as inputs_loaded_at
+    {{ inputs_loaded_at([ref('int_account_observations_listed')]) }} as inputs_loaded_at
 from observed as o
 left join latest as l on o.account_id = l.account_id and o.observation_date = l.observation_date

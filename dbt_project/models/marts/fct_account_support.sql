@@ -85,6 +85,6 @@ select
     coalesce(s.tickets_prior_90d, 0) / 3.0 as tickets_prior_90d_monthly,
     coalesce(s.tickets_30d, 0) - coalesce(s.tickets_prior_90d, 0) / 3.0 as ticket_trend,
     s.csat_90d,
-    {{ inputs_loaded_at() }} as inputs_loaded_at
+    {{ inputs_loaded_at([ref('int_account_observations_listed')]) }} as inputs_loaded_at
 from observed as o
 left join summed as s on o.account_id = s.account_id and o.observation_date = s.observation_date

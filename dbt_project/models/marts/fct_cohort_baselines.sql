@@ -19,7 +19,11 @@ select
     median(t.active_days_30d) as median_active_days_30d,
     median(a.core_features_regular_30d) as median_core_features_regular_30d,
     median(a.active_user_share_30d) as median_active_user_share_30d,
-    {{ inputs_loaded_at() }} as inputs_loaded_at
+    {{ inputs_loaded_at([
+        ref('int_account_observations_listed'),
+        ref('int_account_usage_windows_aggregated'),
+        ref('fct_account_adoption'),
+    ]) }} as inputs_loaded_at
 from {{ ref('int_account_observations_listed') }} as o
 inner join {{ ref('fct_account_usage_trends') }} as t
     on o.account_id = t.account_id and o.observation_date = t.observation_date
