@@ -24,12 +24,9 @@ with candidates as (
         max(events_loaded_at) as inputs_loaded_at
     from {{ ref('fct_account_feature_daily_usage') }}
     {%- if is_incremental() %}
-        -- the days rebuilt since the newest load this table has seen
-        where activity_date in (
-            select fresh.activity_date
-            from {{ ref('fct_account_feature_daily_usage') }} as fresh
-            where fresh.events_loaded_at > (select max(done.inputs_loaded_at) from {{ this }} as done)
-        )
+        where activity_date in ({{ new_activity_days(
+            ref('fct_account_feature_daily_usage'), 'events_loaded_at', 'inputs_loaded_at'
+        ) }})
     {%- endif %}
     group by account_id, feature
 )

@@ -51,18 +51,19 @@ quarters as (
 
 depth as (
     select
-        account_id,
         {%- for q in range(n + 1) %}
             max(case when quarters_ago = {{ q }} then features_used end) as features_q{{ q }},
         {%- endfor %}
-        count(features_used) as quarters_observed
+        account_id
     from quarters
     group by account_id
 ),
 
 window_start as (
-    select cast({{ dbt.dateadd('month', -3 * n, 'quarter_end_date') }} as date) as window_start
-    from quarter_end
+    -- the oldest quarter's end
+    select window_end as window_start
+    from quarter_dates
+    where quarters_ago = {{ n }}
 ),
 
 revenue as (
