@@ -43,11 +43,12 @@ MART_SUITES = (
     MartSuite(
         "fct_account_health",
         ("account_id", "observation_date"),
-        "is_scoring_row",
+        "observation_date = (select max(observation_date) from marts.fct_account_health)",
         ", count(*) over (partition by health_band) * 1.0 / count(*) over () as band_share",
     ),
-    # the model's training and scoring table
-    MartSuite("fct_account_snapshots", ("account_id", "observation_date")),
+    # the model's training and scoring rows (the alert nights come and go with the
+    # lookback: their volume is not the model's)
+    MartSuite("fct_account_snapshots", ("account_id", "observation_date"), "is_model_row"),
     # the churn metrics analysts and the executive dashboard read
     MartSuite("fct_churn_monthly", ("month_start", "segment")),
 )

@@ -52,13 +52,14 @@ SNAPSHOT_TABLE = "marts.fct_account_snapshots"
 
 
 def read_snapshots(con: duckdb.DuckDBPyConnection, scoring_only: bool = False) -> pd.DataFrame:
-    """Point-in-time snapshot rows (account grain: bounded by accounts x months): all of
-    them, or only tonight's scoring rows.
+    """The model's point-in-time snapshot rows (``is_model_row``: month starts and
+    tonight's scoring rows, bounded by accounts x months; the daily alert nights are
+    the alerts engine's), or only tonight's scoring rows.
 
     Numeric features become float64: DuckDB's nullable integers arrive as pandas
     extension types (pd.NA), which scikit-learn's numpy path refuses.
     """
-    where = "where is_scoring_row" if scoring_only else ""
+    where = "where is_scoring_row" if scoring_only else "where is_model_row"
     frame = con.execute(
         f"select * from {SNAPSHOT_TABLE} {where} order by observation_date, account_id"
     ).df()

@@ -5,6 +5,9 @@ the failure's metadata names the table, the rule, the failing count and a sample
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from alerts.engine import feedback_problems
+from alerts.lifecycle import OPEN
+from alerts.store import LIVE_SCHEMA
 from expectations.check_result import to_asset_check_result
 from expectations.marts import (
     MART_SUITES,
@@ -22,6 +25,7 @@ from ml.artifacts import champion_card
 from ml.drift import population_stability
 from ml.features import read_snapshots
 from ml.score import SCORES_TABLE
+from orchestration.assets.alerts import ALERT_HISTORY, FEEDBACK
 from orchestration.assets.ingest import RAW_ACCOUNTS
 from orchestration.assets.model import churn_model, churn_scores
 from orchestration.assets.warehouse import warehouse_dbt_models
@@ -184,6 +188,67 @@ def feature_drift(warehouse: WarehouseResource, pipeline: PipelineResource) -> d
     )
 
 
+@dg.asset_check(asset=FEEDBACK, blocking=True, name="alert_feedback_reason_codes")
+def alert_feedback_reason_codes(
+    warehouse: WarehouseResource, pipeline: PipelineResource
+) -> dg.AssetCheckResult:
+    """Every dismissal carries a reason code from alerts.feedback.reason_codes: dismissals
+    close alerts and feed threshold calibration, so an unknown code stops the run rather
+    than being dropped."""
+    codes = pipeline.config()["alerts"]["feedback"]["reason_codes"]
+    with warehouse.connect(read_only=True) as con:
+        bad = feedback_problems(con, codes)
+    files = sorted(bad["source_file"].dropna().unique())
+    return dg.AssetCheckResult(
+        passed=bad.empty,
+        description=(
+            "raw.alert_feedback: every dismissal has a configured reason code"
+            if bad.empty
+            else f"raw.alert_feedback column reason_code: {len(bad)} dismissal(s) with a code "
+            f"not in alerts.feedback.reason_codes (files: {', '.join(files)})"
+        ),
+        metadata={
+            "table": "raw.alert_feedback (staging.stg_cs__alert_feedback)",
+            "column": "reason_code",
+            "rule": "action = 'dismissed' needs a reason code from the configured list",
+            "threshold": dg.MetadataValue.json(codes),
+            "failing_count": len(bad),
+            "files": dg.MetadataValue.json(files),
+            "sample": dg.MetadataValue.json(
+                bad.head(5)[["feedback_id", "alert_id", "reason_code"]].astype(str).to_dict("records")
+            ),
+        },
+    )
+
+
+@dg.asset_check(asset=ALERT_HISTORY, blocking=True, name="one_open_alert_per_account")
+def one_open_alert_per_account(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Tonight, no account has two open alerts (so none has two of the same type): the
+    lifecycle updates an alert across nights instead of raising it again."""
+    with warehouse.connect(read_only=True) as con:
+        duplicated = con.execute(
+            f"""select account_id, count(*) as open_alerts
+                from {LIVE_SCHEMA}.alert_history
+                where night = (select max(night) from {LIVE_SCHEMA}.night_runs)
+                  and status in (select unnest(?::varchar[]))
+                group by account_id having count(*) > 1
+                order by account_id""",
+            [list(OPEN)],
+        ).df()
+    return dg.AssetCheckResult(
+        passed=duplicated.empty,
+        description=f"{LIVE_SCHEMA}.alert_history: {len(duplicated)} account(s) with more than "
+        "one open alert tonight",
+        metadata={
+            "table": f"{LIVE_SCHEMA}.alert_history",
+            "rule": "at most one open alert per account per night",
+            "threshold": "0 accounts",
+            "failing_count": len(duplicated),
+            "sample": dg.MetadataValue.json(duplicated.head(5).astype(str).to_dict("records")),
+        },
+    )
+
+
 asset_checks = [
     *(build_raw_suite_check(contract) for contract in SOURCES.values()),
     *(build_reconciliation_check(source) for source in SOURCES),
@@ -191,4 +256,6 @@ asset_checks = [
     backtest_above_floor,
     scores_not_degenerate,
     feature_drift,
+    alert_feedback_reason_codes,
+    one_open_alert_per_account,
 ]

@@ -8,10 +8,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.assets.alerts import alert_state, holiday_calendar
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.model import churn_forecast, churn_model, churn_scores
-from orchestration.assets.outputs import alert_list, churn_report, winback_list
-from orchestration.assets.warehouse import warehouse_dbt_models
+from orchestration.assets.outputs import alert_list, churn_report, publish_outputs, winback_list
+from orchestration.assets.warehouse import alert_outcome_models, warehouse_dbt_models
 from orchestration.checks import asset_checks
 from orchestration.dbt_project import churn_dbt_project
 from orchestration.resources import PipelineResource, WarehouseResource
@@ -20,13 +21,17 @@ from orchestration.schedules import build_nightly_schedule, nightly_refresh
 defs = dg.Definitions(
     assets=[
         *ingest_assets,
+        holiday_calendar,
         warehouse_dbt_models,
         churn_model,
         churn_scores,
         churn_forecast,
+        alert_state,
+        alert_outcome_models,
         alert_list,
         winback_list,
         churn_report,
+        publish_outputs,
     ],
     asset_checks=asset_checks,
     jobs=[nightly_refresh],

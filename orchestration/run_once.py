@@ -24,6 +24,24 @@ def _forecast_line(result: dg.ExecuteInProcessResult) -> str:
     )
 
 
+def _alerts_line(result: dg.ExecuteInProcessResult) -> str:
+    """Tonight's alerts, from the alert_state materialisation."""
+    event = next(
+        e for e in result.asset_materializations_for_node("alert_state")
+        if e.asset_key.path[-1] == "alert_history"
+    )  # fmt: skip
+    meta = {k: v.value for k, v in event.metadata.items()}
+    by_severity = ", ".join(
+        f"{meta[f'open_{s}']} {s}" for s in ("critical", "high", "medium", "low")
+    )
+    stale = meta["stale_sources"]
+    return (
+        f"{meta['open_alerts']} open ({by_severity}); {meta['delivered']} delivered to CSMs "
+        f"tonight, {meta['deferred']} deferred by the budget, {meta['held_out']} held out"
+        + (f"; stale sources (their rules silent): {', '.join(stale)}" if stale else "")
+    )
+
+
 def main() -> int:
     instance = dg.DagsterInstance.get()  # $DAGSTER_HOME: the run shows up in the UI
     result = defs.resolve_job_def("nightly_refresh").execute_in_process(
@@ -41,6 +59,7 @@ def main() -> int:
         return 1
     print(f"Run {result.run_id} succeeded.")
     print(f"  warehouse      {paths.warehouse}")
+    print(f"  alerts         {_alerts_line(result)} (tables alerts.*)")
     print(
         f"  alert list     {paths.latest / 'alerts.csv'} (per CSM: {paths.latest / 'alerts_by_csm'})"
     )

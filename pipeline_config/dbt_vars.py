@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def dbt_vars(config: Mapping[str, Any]) -> dict[str, Any]:
+def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) -> dict[str, Any]:
+    """The vars of a run. ``alert_nights_from`` (an ISO date) asks for daily alert nights
+    from that date on, beside the usual lookback: what a replay of past nights needs."""
     model = config["model"]
     return {
         "event_roles": config["event_roles"],
@@ -20,4 +22,10 @@ def dbt_vars(config: Mapping[str, Any]) -> dict[str, Any]:
         "resign_gap_days": config["churn"]["resign_gap_days"],
         "metrics": config["metrics"],
         "health": config["health"],
+        "alerts": {
+            "lookback_nights": config["alerts"]["lookback_nights"],
+            "nights_from": alert_nights_from,
+            "horizon_days": config["alerts"]["horizon_days"],
+            "reason_codes": config["alerts"]["feedback"]["reason_codes"],
+        },
     }

@@ -49,6 +49,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--activity", type=float, default=1.0, help="scales how often users are active"
     )
+    parser.add_argument(
+        "--no-vacations", dest="vacations", action="store_false",
+        help="counterfactual: the same company without users' vacations",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-holidays", dest="holidays", action="store_false",
+        help="counterfactual: the same company without holiday dips",
+    )  # fmt: skip
     parser.add_argument("--landing-dir", type=Path, default=Path(paths.landing))
     parser.add_argument("--truth-dir", type=Path, default=paths.outputs / "ground_truth")
     parser.add_argument(
@@ -65,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = spec_from_config(
         defaults, accounts=args.accounts, months=args.months, as_of=args.as_of, seed=args.seed,
         users_per_seat=args.users_per_seat, activity=args.activity,
+        vacations=args.vacations, holidays=args.holidays,
     )  # fmt: skip
     started = time.perf_counter()
     args.landing_dir.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,17 @@ COMPANY_WORDS = (
     "Nimbus", "Orbit", "Pioneer", "Quarry", "Summit", "Tidal", "Vertex", "Willow",
 )  # fmt: skip
 COMPANY_SUFFIXES = ("Ltd", "GmbH", "Inc", "Labs", "Group", "& Co")
+# Expected dips (traps for alert rules, recorded in the ground truth): the company's own
+# breaks (name, first MM-DD, last MM-DD, share of normal activity) and each country's
+# public holidays (from the `holidays` package) at this share of normal activity.
+COMPANY_BREAKS = (
+    {"name": "Year-end break", "start": "12-22", "end": "01-02", "expected_activity": 0.3},
+    {"name": "August holidays", "start": "08-01", "end": "08-31", "expected_activity": 0.75},
+)
+PUBLIC_HOLIDAY_ACTIVITY = 0.3
+WEEKEND_ACTIVITY = 0.12
+VACATION_DAYS = 14  # two vacations a year per user
+
 # country, IANA time zone, UTC offset in hours used for local working hours (no DST).
 COUNTRIES = (
     ("US", "America/New_York", -5), ("US", "America/Los_Angeles", -8),

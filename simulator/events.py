@@ -22,6 +22,7 @@ from simulator import catalog
 from simulator.spec import SimulationSpec
 
 DAY_NS = np.timedelta64(1, "D")
+COUNTRY_CODES = sorted({country for country, _, _ in catalog.COUNTRIES})
 EVENT_NAMES = (
     catalog.SESSION_EVENT,
     catalog.CORE_ACTION_EVENT,
@@ -40,12 +41,44 @@ SCHEMA = pa.schema(
 )
 
 
-def _day_factor(days: pd.DatetimeIndex) -> np.ndarray:
-    """Expected dips: weekends, the winter holidays and August are not risk."""
-    weekend = np.where(days.dayofweek >= 5, 0.12, 1.0)
-    winter = ((days.month == 12) & (days.day >= 22)) | ((days.month == 1) & (days.day <= 2))
-    holiday = np.where(winter, 0.3, np.where(days.month == 8, 0.75, 1.0))
-    return weekend * holiday
+def holiday_calendar(spec: SimulationSpec) -> pd.DataFrame:
+    """The dips the company's users take together (a trap for alert rules): each
+    country's public holidays and the company's breaks, as the ground truth records them."""
+    from alerts.seasonality import build_holiday_calendar
+
+    countries = sorted({country for country, _, _ in catalog.COUNTRIES})
+    calendar, _ = build_holiday_calendar(
+        countries,
+        spec.history_start.year,
+        spec.as_of.year,
+        {
+            "public_holidays": True,
+            "public_holiday_activity": catalog.PUBLIC_HOLIDAY_ACTIVITY,
+            "ranges": catalog.COMPANY_BREAKS,
+        },
+    )
+    return calendar
+
+
+def _holiday_factors(
+    calendar: pd.DataFrame, countries: list[str], days: pd.DatetimeIndex
+) -> np.ndarray:
+    """Expected share of normal activity per country (rows) and day (columns): the
+    lowest of the company's breaks and the country's public holidays, else 1."""
+    factors = np.ones((len(countries), len(days)))
+    position = {day: i for i, day in enumerate(days.date)}
+    for row in calendar.itertuples(index=False):
+        column = position.get(row.holiday_date)
+        if column is None:
+            continue
+        if pd.isna(row.country):
+            rows = slice(None)  # a company break: every country
+        elif row.country in countries:
+            rows = countries.index(row.country)
+        else:
+            continue
+        factors[rows, column] = np.minimum(factors[rows, column], row.expected_activity)
+    return factors
 
 
 @dataclass(frozen=True)
@@ -65,6 +98,7 @@ class AccountState:
     depth: np.ndarray  # how many features the account ends up using
     feature_order: np.ndarray  # adoption order of feature indices, per account
     user_start: np.ndarray  # users of account i are rows user_start[i]:user_start[i+1]
+    country_index: np.ndarray  # position of the account's country in COUNTRY_CODES
 
 
 def prepare_accounts(
@@ -90,6 +124,7 @@ def prepare_accounts(
         depth=np.clip(np.round(6 - 1.5 * risk + rng.normal(0, 0.7, n)), 1, len(catalog.FEATURES)),
         feature_order=order,
         user_start=np.concatenate([[0], np.cumsum(counts)]),
+        country_index=accounts["country"].map(COUNTRY_CODES.index).to_numpy(),
     )
 
 
@@ -117,14 +152,33 @@ def _account_day_intensity(state: AccountState, a: slice, days: np.ndarray):
     return alive, state.engagement[a, None] * decay * onboarding, decay, tenure
 
 
+def vacation_mask(offsets: np.ndarray, day_ordinal: np.ndarray) -> np.ndarray:
+    """Users (rows, two vacation offsets each) x days: on one of their vacations."""
+    days = day_ordinal[None, :]
+    return ((days - offsets[:, :1]) % 365 < catalog.VACATION_DAYS) | (
+        (days - offsets[:, 1:]) % 365 < catalog.VACATION_DAYS
+    )
+
+
 def month_chunks(
-    spec: SimulationSpec, state: AccountState, users: pd.DataFrame, month: date
+    spec: SimulationSpec,
+    state: AccountState,
+    users: pd.DataFrame,
+    month: date,
+    calendar: pd.DataFrame,
 ) -> Iterator[pa.Table]:
-    """Yield the events of one calendar month, one table per chunk of accounts."""
+    """Yield the events of one calendar month, one table per chunk of accounts.
+
+    Events are drawn for every user-day a user would be active without the traps
+    (vacations, holidays), then the trap days are dropped: the company generated with a
+    trap switched off (``spec.vacations`` / ``spec.holidays``) has the very same events
+    on every other day, so a counterfactual run isolates what the trap alone causes.
+    """
     month_end = min((pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date(), spec.as_of)
     days_index = pd.date_range(max(month, spec.history_start), month_end, freq="D")
     days = days_index.values.astype("datetime64[ns]")
-    day_factor = _day_factor(days_index)
+    weekend = np.where(days_index.dayofweek >= 5, catalog.WEEKEND_ACTIVITY, 1.0)
+    holidays = _holiday_factors(calendar, COUNTRY_CODES, days_index)
     day_ordinal = (days - np.datetime64("1970-01-01", "ns")) // DAY_NS
     n_accounts = len(state.account_ids)
     user_ids = users["user_id"].to_numpy().astype(str)
@@ -146,25 +200,25 @@ def month_chunks(
         still_engaged = user_rank[u, None] < np.ceil(
             team_size[a][acc_of_user, None] * decay[acc_of_user]
         )
-        on_vacation = ((day_ordinal[None, :] - vacations[u, :1]) % 365 < 14) | (
-            (day_ordinal[None, :] - vacations[u, 1:]) % 365 < 14
-        )
         exists = (days[None, :] >= created[u, None]) & (
             np.isnat(deactivated[u, None]) | (days[None, :] < deactivated[u, None])
         )
         p_active = (
-            0.6
-            * spec.activity
-            * intensity[acc_of_user]
-            * user_engagement[u, None]
-            * day_factor[None, :]
-        )
-        active = (
-            alive[acc_of_user] & exists & still_engaged & ~on_vacation
-            & (rng.random(p_active.shape) < np.clip(p_active, 0, 0.95))
+            0.6 * spec.activity * intensity[acc_of_user] * user_engagement[u, None]
+            * weekend[None, :]
         )  # fmt: skip
+        draw = rng.random(p_active.shape)
+        would_be_active = (
+            alive[acc_of_user] & exists & still_engaged & (draw < np.clip(p_active, 0, 0.95))
+        )
+        active = would_be_active
+        if spec.holidays:
+            holiday = holidays[state.country_index[a][acc_of_user]]
+            active = active & (draw < np.clip(p_active * holiday, 0, 0.95))
+        if spec.vacations:
+            active = active & ~vacation_mask(vacations[u], day_ordinal)
         yield _events_for_active_days(
-            rng, state, a, u, acc_of_user, active, days, tenure, user_ids, cutoff
+            rng, state, a, u, acc_of_user, would_be_active, active, days, tenure, user_ids, cutoff
         )
 
 
@@ -174,13 +228,15 @@ def _events_for_active_days(
     a: slice,
     u: slice,
     acc_of_user: np.ndarray,
+    would_be_active: np.ndarray,
     active: np.ndarray,
     days: np.ndarray,
     tenure: np.ndarray,
     user_ids: np.ndarray,
     cutoff: np.datetime64,
 ) -> pa.Table:
-    user_local, day_idx = np.nonzero(active)
+    """Events of the user-days active without the traps, keeping those of ``active``."""
+    user_local, day_idx = np.nonzero(would_be_active)
     acc_local = acc_of_user[user_local]
     acc = acc_local + a.start
     engagement = state.engagement[acc]
@@ -218,8 +274,9 @@ def _events_for_active_days(
         days[s_day[e_session]] + ((start_sec[e_session] + offset) * 1e6).astype("timedelta64[us]")
     ).astype("datetime64[us]")
     # The export is cut at midnight UTC after the as-of date; evening sessions west of
-    # UTC that spill past it belong to the next delivery.
-    kept = np.nonzero(occurred < cutoff)[0]
+    # UTC that spill past it belong to the next delivery. Trap days are dropped here.
+    session_kept = active[s_user, s_day]
+    kept = np.nonzero((occurred < cutoff) & session_kept[e_session])[0]
     order = kept[np.argsort(occurred[kept], kind="stable")]
 
     def take(x: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from simulator import billing, crm, events, support
+from simulator import billing, catalog, crm, events, support
 from simulator.lifecycle import monthly_hazard, simulate_lifecycle
 from simulator.population import draw_accounts, draw_users
 from simulator.spec import SimulationSpec
@@ -201,7 +201,51 @@ def generate(
     per_account, risk = _truth(spec, accounts, life)
     per_account.to_csv(truth_dir / "accounts_truth.csv", index=False)
     risk.to_parquet(truth_dir / "risk_monthly.parquet", index=False)
+    _write_traps(spec, users, truth_dir)
     return result
+
+
+def _write_traps(spec: SimulationSpec, users: pd.DataFrame, truth_dir: Path) -> None:
+    """The traps for alert rules, as they were generated: every user's vacation windows
+    inside the export period and the holiday calendar (empty when switched off). The
+    third trap, stable low-usage accounts, is ``stable_low_usage`` in accounts_truth."""
+    first = (pd.Timestamp(spec.history_start) - pd.Timestamp("1970-01-01")).days
+    last = (pd.Timestamp(spec.as_of) - pd.Timestamp("1970-01-01")).days
+    windows = []
+    if spec.vacations:
+        for column in ("vacation_offset_1", "vacation_offset_2"):
+            offset = users[column].to_numpy()
+            # window starts are offset + 365k days after 1970-01-01
+            k = np.floor((first - catalog.VACATION_DAYS - offset) / 365).astype(int)
+            while True:
+                start = offset + 365 * k
+                inside = start <= last
+                if not inside.any():
+                    break
+                windows.append(
+                    pd.DataFrame(
+                        {
+                            "user_id": users["user_id"].to_numpy()[inside],
+                            "account_id": users["account_id"].to_numpy()[inside],
+                            "start": start[inside],
+                        }
+                    )
+                )
+                k = k + 1
+    vacations = pd.concat(windows, ignore_index=True) if windows else pd.DataFrame(
+        columns=["user_id", "account_id", "start"]
+    )
+    vacations = vacations[vacations["start"] + catalog.VACATION_DAYS > first]
+    epoch = pd.Timestamp("1970-01-01")
+    vacations = vacations.assign(
+        start=epoch + pd.to_timedelta(vacations["start"], unit="D"),
+        end=epoch + pd.to_timedelta(vacations["start"] + catalog.VACATION_DAYS - 1, unit="D"),
+    ).sort_values(["account_id", "user_id", "start"])
+    vacations.to_csv(truth_dir / "vacations.csv", index=False, date_format="%Y-%m-%d")
+    calendar = events.holiday_calendar(spec) if spec.holidays else pd.DataFrame(
+        columns=["country", "holiday_date", "holiday_name", "expected_activity"]
+    )
+    calendar.to_csv(truth_dir / "holiday_calendar.csv", index=False)
 
 
 def _write_events(
@@ -215,6 +259,7 @@ def _write_events(
     """Stream events month by month, chunk by chunk, into one Parquet file per month."""
     folder.mkdir(parents=True, exist_ok=True)
     months = spec.month_starts()
+    calendar = events.holiday_calendar(spec)
     chunks = -(-spec.accounts // spec.chunk_accounts)
     next_id = 1
     with tqdm(
@@ -224,7 +269,7 @@ def _write_events(
             path = folder / f"usage_events_{month:%Y-%m}.parquet"
             rows = 0
             with pq.ParquetWriter(path, events.SCHEMA) as writer:
-                for table in events.month_chunks(spec, state, users, month):
+                for table in events.month_chunks(spec, state, users, month, calendar):
                     ids = pa.array(np.arange(next_id, next_id + table.num_rows, dtype=np.int64))
                     writer.write_table(table.add_column(0, "event_id", ids).cast(events.SCHEMA))
                     next_id += table.num_rows

@@ -21,6 +21,10 @@ class SimulationSpec:
     activity: float = 1.0  # scales how often users are active (scales event volume)
     chunk_accounts: int = 2500  # accounts per event chunk: bounds memory, not output
     prehistory_months: int = 24  # customers may have signed up this long before the export window
+    # The traps, switchable for counterfactuals: with one off, the same company is
+    # generated with the same events on every other user-day (docs: bench/README.md).
+    vacations: bool = True  # users' two-week vacations
+    holidays: bool = True  # public holidays and the company's breaks
 
     @property
     def history_start(self) -> date:

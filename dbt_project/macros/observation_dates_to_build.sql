@@ -3,27 +3,22 @@
     whole dates and keeps the others, and a full refresh gives the same rows.
 
     A stored date is rebuilt when
-      - it is tonight's scoring date, or the previous one (the newest stored date: it
-        is dropped tonight, or becomes an ordinary month start without the accounts
-        too young to be observed there; models whose rows do not depend on which date
-        is scored, the usage windows, pass flipped=false);
-      - it is not stored yet (a new month start, a longer history);
+      - it is tonight's scoring date;
+      - it is not stored yet (a new month start or alert night, a longer history);
       - int_source_changes_listed logs a change loaded after the newest load the model
         has seen (its inputs_loaded_at) that reaches the date: usage of a day inside the
         date's lookback, or any other source's fact dated before it.
-    Every other stored date is final: nothing it was computed from has changed. A change
-    of the metrics, health, re-sign gap or minimum tenure configuration is logged too
-    and reaches every date; changes of model code, event_roles or metrics.core_features
-    (which the event-grain tables use) need a --full-refresh build. -#}
-{% macro observation_dates_to_build(flipped=true) -%}
+    Every other stored date is final: nothing it was computed from has changed, and its
+    rows do not depend on the roles the date plays (int_observation_dates_listed), so
+    yesterday's scoring date stays as it was when it becomes an ordinary alert night. A
+    change of the metrics, health, re-sign gap or minimum tenure configuration is
+    logged too and reaches every date; changes of model code, event_roles or
+    metrics.core_features (which the event-grain tables use) need a --full-refresh build. -#}
+{% macro observation_dates_to_build() -%}
     select d.observation_date
     from {{ ref('int_observation_dates_listed') }} as d
     where
         d.is_scoring_row
-        or (
-            {{ 'true' if flipped else 'false' }}
-            and d.observation_date >= (select max(done.observation_date) from {{ this }} as done)
-        )
         or d.observation_date not in (select done.observation_date from {{ this }} as done)
         or exists (
             select 1
@@ -36,12 +31,12 @@
 {%- endmacro %}
 
 {#- The observation dates a per-date model computes in this run: all of them on a full
-    refresh, else observation_dates_to_build(flipped). Models filter every input to these. -#}
-{% macro observation_dates_in_scope(flipped=true) -%}
+    refresh, else observation_dates_to_build(). Models filter every input to these. -#}
+{% macro observation_dates_in_scope() -%}
     select observation_date
     from {{ ref('int_observation_dates_listed') }}
     {%- if is_incremental() %}
-        where observation_date in ({{ observation_dates_to_build(flipped) }})
+        where observation_date in ({{ observation_dates_to_build() }})
     {%- endif %}
 {%- endmacro %}
 
@@ -62,9 +57,9 @@
     {{ 'least(' ~ watermarks | join(', ') ~ ')' if upstream else watermarks[0] }}
 {%- endmacro %}
 
-{#- Post-hook of the per-date models: drop dates no longer observed (yesterday's scoring
-    date), so the table holds exactly the current observation dates, as a full refresh
-    would. -#}
+{#- Post-hook of the per-date models: drop dates no longer observed (an alert night that
+    left the lookback), so the table holds exactly the current observation dates, as a
+    full refresh would. -#}
 {% macro drop_unobserved_dates() -%}
     delete from {{ this }}
     where observation_date not in (

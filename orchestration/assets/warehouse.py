@@ -1,4 +1,6 @@
-"""The dbt models as assets (group ``warehouse``); their dbt tests become asset checks."""
+"""The dbt models as assets; their dbt tests become asset checks. Two selections of one
+project: the warehouse (group ``warehouse``), and the models that read the alerts
+engine's tables (tag ``after_alerts``, group ``alerts``), built after it."""
 
 import json
 from collections.abc import Iterator, Mapping
@@ -11,20 +13,42 @@ from orchestration.dbt_project import churn_dbt_project
 from orchestration.resources import PipelineResource
 from pipeline_config import dbt_vars
 
+AFTER_ALERTS = "tag:after_alerts"
+
 
 class ChurnDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "warehouse"
+        return "alerts" if "after_alerts" in dbt_resource_props.get("tags", []) else "warehouse"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource):
+    args = ["build", "--vars", json.dumps(dbt_vars(pipeline.config()))]
+    yield from dbt.cli(args, context=context).stream()
 
 
 @dbt_assets(
     manifest=churn_dbt_project.manifest_path,
     project=churn_dbt_project,
     dagster_dbt_translator=ChurnDbtTranslator(),
+    exclude=AFTER_ALERTS,
     pool="warehouse",
 )
 def warehouse_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource
 ) -> Iterator[Any]:
-    args = ["build", "--vars", json.dumps(dbt_vars(pipeline.config()))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from _build(context, dbt, pipeline)
+
+
+@dbt_assets(
+    manifest=churn_dbt_project.manifest_path,
+    project=churn_dbt_project,
+    dagster_dbt_translator=ChurnDbtTranslator(),
+    select=AFTER_ALERTS,
+    pool="warehouse",
+    name="alert_outcome_models",
+)
+def alert_outcome_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource
+) -> Iterator[Any]:
+    """What became of the alerts: outcomes per type and severity, churners alerted."""
+    yield from _build(context, dbt, pipeline)

@@ -3,14 +3,15 @@
 -- newest CRM snapshot before the date (before an account's first snapshot, that first
 -- one: the nearest known), plan, term, seats and MRR from the subscription period in
 -- force (today's CRM values would leak later up- and downgrades into past rows).
--- Accounts younger than var('min_tenure_days') are kept only on the scoring date.
+-- Every account in a spell is observed, however young: the snapshots' is_model_row
+-- leaves accounts younger than var('min_tenure_days') out of the model's month starts,
+-- while the alert rules (onboarding milestones above all) see them on every night.
 -- Incremental by observation date (macro observation_dates_to_build).
 {{ config_incremental_by_observation_date() }}
 
 with in_spell as (
     select
         d.observation_date,
-        d.is_scoring_row,
         s.account_id,
         s.spell_number,
         s.spell_start
@@ -68,7 +69,6 @@ crm_then as (
 
 select
     o.observation_date,
-    o.is_scoring_row,
     o.account_id,
     -- no dated CRM snapshot at all (an export without snapshot dates): today's values
     coalesce(c.segment, a.segment) as segment,
@@ -87,7 +87,3 @@ left join period_in_force as p
     on o.observation_date = p.observation_date and o.account_id = p.account_id
 left join crm_then as c
     on o.observation_date = c.observation_date and o.account_id = c.account_id
-where
-    o.is_scoring_row
-    or a.signup_date
-    <= {{ dbt.dateadd('day', -var('min_tenure_days'), 'o.observation_date') }}

@@ -10,7 +10,7 @@
 with window_days as (
     select *
     from {{ ref('int_observation_window_days_listed') }}
-    where observation_date in ({{ observation_dates_in_scope(flipped=false) }})
+    where observation_date in ({{ observation_dates_in_scope() }})
 )
 
 select

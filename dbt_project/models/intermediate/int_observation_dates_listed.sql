@@ -1,30 +1,55 @@
--- One row per observation date: every month start from var('metrics').min_history_days
--- after the first usage day (so a date has 30 + 90 days of history behind it) up to
--- the as-of date, plus the as-of date itself, which is the row tonight's scores use.
+-- One row per observation date, with the roles it plays:
+--   is_month_start  every month start from var('metrics').min_history_days after the
+--                   first usage day (so a date has 30 + 90 days of history behind it)
+--                   up to the as-of date: the model's training dates;
+--   is_alert_night  every day of the last var('alerts').lookback_nights up to and
+--                   including the as-of date, and every day from
+--                   var('alerts').nights_from when a replay asks for older nights: the
+--                   nights the alert rules are evaluated on (grace periods look back);
+--   is_scoring_row  the as-of date itself, the row tonight's scores use (there even
+--                   when the history is shorter than min_history_days).
+-- A date's rows in the per-date marts do not depend on its roles (every account in a
+-- spell is observed on every date), so a date changing role is never rebuilt.
 {{ config(materialized='table') }}
+{%- set alerts = var('alerts') %}
 
 with bounds as (
     select
-        min(activity_date) as first_day,
+        cast({{ dbt.dateadd('day', var('metrics')['min_history_days'], 'min(activity_date)') }} as date)
+            as first_observable,
         {{ as_of_date() }} as as_of_date
     from {{ ref('fct_account_daily_usage') }}
 ),
 
-month_starts as (
-    select cast(date_month as date) as observation_date
-    from ({{ dbt.date_spine('month', "cast('2000-01-01' as date)", "cast('2100-01-01' as date)") }}) as spine
+days as (
+    select cast(date_day as date) as observation_date
+    from ({{ dbt.date_spine('day', "cast('2000-01-01' as date)", "cast('2100-01-01' as date)") }}) as spine
+),
+
+roles as (
+    select
+        d.observation_date,
+        d.observation_date = b.as_of_date as is_scoring_row,
+        d.observation_date < b.as_of_date
+        and d.observation_date = cast({{ dbt.date_trunc('month', 'd.observation_date') }} as date)
+            as is_month_start,
+        d.observation_date
+        > cast({{ dbt.dateadd('day', -alerts['lookback_nights'], 'b.as_of_date') }} as date)
+        {%- if alerts['nights_from'] %}
+            or d.observation_date >= cast('{{ alerts["nights_from"] }}' as date)
+        {%- endif %}
+            as is_alert_night
+    from days as d
+    cross join bounds as b
+    where
+        d.observation_date <= b.as_of_date
+        and (d.observation_date >= b.first_observable or d.observation_date = b.as_of_date)
 )
 
 select
-    m.observation_date,
-    false as is_scoring_row
-from month_starts as m
-cross join bounds as b
-where
-    m.observation_date >= {{ dbt.dateadd('day', var('metrics')['min_history_days'], 'b.first_day') }}
-    and m.observation_date < b.as_of_date
-union all
-select
-    as_of_date as observation_date,
-    true as is_scoring_row
-from bounds
+    observation_date,
+    is_scoring_row,
+    is_month_start,
+    is_alert_night or is_scoring_row as is_alert_night
+from roles
+where is_scoring_row or is_month_start or is_alert_night

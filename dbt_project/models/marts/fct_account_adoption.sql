@@ -44,6 +44,8 @@ select
     coalesce(w.features_used_90d, 0) as features_used_90d,
     coalesce(w.core_features_used_30d, 0) as core_features_used_30d,
     coalesce(w.core_features_regular_30d, 0) as core_features_regular_30d,
+    coalesce(w.features_used_prior_30d, 0) as features_used_prior_30d,
+    coalesce(w.core_features_regular_prior_30d, 0) as core_features_regular_prior_30d,
     {{ m['core_features'] | length }} as core_features_available,
     coalesce(w.core_features_regular_30d, 0) * 1.0 / {{ m['core_features'] | length }}
         as feature_depth_share,

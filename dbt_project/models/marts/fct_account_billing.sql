@@ -1,6 +1,7 @@
 -- Grain: one row per account per observation date. Payment health and contract timing
 -- as known on the date: failed payment attempts in the last
--- var('metrics').payment_lookback_days (and how many were later paid), a cancellation
+-- var('metrics').payment_lookback_days (and how many were paid), the newest failure and
+-- whether a paid attempt has followed it, a cancellation
 -- already requested but not yet effective, and days to the next renewal. Incremental by
 -- observation date (macro observation_dates_to_build).
 {%- set lookback = var('metrics')['payment_lookback_days'] %}
@@ -21,7 +22,9 @@ payments as (
         o.account_id,
         o.observation_date,
         count(case when p.status = 'failed' then 1 end) as failed_payments,
-        count(case when p.status = 'paid' then 1 end) as paid_payments
+        count(case when p.status = 'paid' then 1 end) as paid_payments,
+        max(case when p.status = 'failed' then p.attempted_at end) as last_failed_payment_at,
+        max(case when p.status = 'paid' then p.attempted_at end) as last_paid_payment_at
     from observed as o
     inner join {{ ref('stg_billing__payments') }} as p
         on
@@ -49,6 +52,13 @@ select
     p.failed_payments is not null as has_payment_history,
     coalesce(p.failed_payments, 0) as failed_payments,
     coalesce(p.paid_payments, 0) as paid_payments,
+    p.last_failed_payment_at,
+    -- the newest attempt in the lookback failed: the failure is still unresolved
+    coalesce(
+        p.last_failed_payment_at > p.last_paid_payment_at
+        or (p.last_failed_payment_at is not null and p.last_paid_payment_at is null),
+        false
+    ) as has_unresolved_payment_failure,
     c.account_id is not null as has_pending_cancellation,
     case
         when o.contract_term = 'annual'

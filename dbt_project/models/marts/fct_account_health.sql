@@ -12,7 +12,6 @@ with inputs as (
     select
         o.account_id,
         o.observation_date,
-        o.is_scoring_row,
         t.logins_30d_tenure_scaled,
         t.logins_change_30v90,
         b.median_logins_30d,
@@ -52,7 +51,6 @@ components as (
     select
         i.account_id,
         i.observation_date,
-        i.is_scoring_row,
         -- usage: against the cohort's median and against the account's own prior rate
         100.0 * (
             least(1.0, i.logins_30d_tenure_scaled / nullif(i.median_logins_30d, 0))
@@ -102,7 +100,6 @@ weighted as (
 select
     account_id,
     observation_date,
-    is_scoring_row,
     {%- for name in w %}
         cast({{ name }}_score as double) as {{ name }}_score,
     {%- endfor %}

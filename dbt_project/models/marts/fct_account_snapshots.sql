@@ -1,7 +1,8 @@
--- Grain: one row per account per observation date (month starts, plus the as-of date
--- used for scoring). The table the churn model trains and scores from: every feature
--- is built only from data before the observation date (the account marts it joins are
--- all point in time). The label looks forward and is null where the horizon has not
+-- Grain: one row per account per observation date (month starts, the alert nights and
+-- the as-of date used for scoring; the date's roles are columns). The table the churn
+-- model trains and scores from (is_model_row) and the alert signals read: every
+-- feature is built only from data before the observation date (the account marts it
+-- joins are all point in time). The label looks forward and is null where the horizon has not
 -- fully passed yet, the account was already in the act of cancelling, or a churn is
 -- too recent to know whether the account re-signs. churned_on is the end of the
 -- subscription spell in force at the date, once it has happened.
@@ -33,7 +34,13 @@ observed as (
 select
     o.account_id,
     o.observation_date,
-    o.is_scoring_row,
+    d.is_scoring_row,
+    d.is_month_start,
+    d.is_alert_night,
+    -- the model trains on month starts, without accounts too young to be judged, and
+    -- scores every account on the as-of date
+    d.is_scoring_row or (d.is_month_start and o.tenure_days >= {{ var('min_tenure_days') }})
+        as is_model_row,
     o.segment,
     o.plan,
     o.contract_term,
@@ -110,6 +117,7 @@ select
     case when o.churned_on <= x.as_of_date then o.churned_on end as churned_on
 from observed as o
 cross join as_of as x
+inner join {{ ref('int_observation_dates_listed') }} as d on o.observation_date = d.observation_date
 inner join {{ ref('fct_account_usage_trends') }} as t
     on o.account_id = t.account_id and o.observation_date = t.observation_date
 inner join {{ ref('fct_account_adoption') }} as a

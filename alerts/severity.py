@@ -1,0 +1,140 @@
+"""Severity from the pattern AND the account (DOMAIN.md §5), and each account's alert
+candidate for a night: its firing rules, evidence, reason and playbook step.
+
+The pattern sets the start: the highest severity among the account's firing rules. Then
+  + ``factor_adjustment`` for the number of independent risk factors confirming each
+    other (distinct families of rules at ``confirming_min_severity`` or above, the
+    model counting as one once the churn probability reaches ``model_confirms_at``):
+    one metric dipping is noise, several together are signal (DOMAIN.md §7);
+  + 1 for a high-value account, - 1 for a small one, + the segment's adjustment;
+  - 1 when only usage-type rules fire and a support ticket is open (the customer is
+    already talking to us; the usage still feeds the health score).
+Critical needs at least ``critical_min_factors`` factors: one pattern never pages anyone
+the same day, however large the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alerts.rules import RULES
+from alerts.settings import LEVEL, SEVERITIES
+
+MODEL_FAMILY = "model"
+CANDIDATE_COLUMNS = [
+    "account_id", "night", "company_name", "csm_owner", "segment", "plan", "contract_term",
+    "arr", "days_to_renewal", "churn_probability", "revenue_at_risk", "types", "families",
+    "primary_type", "factors", "is_multi_factor", "severity", "evidence", "reason", "playbook",
+]  # fmt: skip
+
+
+def rule_evidence(
+    signals: pd.DataFrame, hits: pd.DataFrame, rules_config: Mapping, metrics: Mapping
+) -> pd.DataFrame:
+    """``hits`` of one night with the value, threshold, reference and sentence of each
+    rule (``signals``: that night's rows, one per account)."""
+    by_account = signals.set_index("account_id")
+    parts = []
+    for name, rule_hits in hits.groupby("rule", sort=False):
+        rows = by_account.reindex(rule_hits["account_id"].to_numpy()).reset_index()
+        evidence = RULES[name].evidence(rows, rules_config[name], metrics)
+        parts.append(
+            rule_hits.reset_index(drop=True).assign(
+                value=evidence.value.to_numpy(),
+                threshold=evidence.threshold.to_numpy(),
+                reference=evidence.reference.to_numpy(),
+                evidence=evidence.text.to_numpy(),
+            )
+        )
+    if not parts:
+        return hits.assign(value=[], threshold=[], reference=[], evidence=[])
+    return pd.concat(parts, ignore_index=True)
+
+
+def build_candidates(
+    signals: pd.DataFrame, evidence: pd.DataFrame, alerts: Mapping[str, Any]
+) -> pd.DataFrame:
+    """One candidate per account with at least one eligible rule on the night
+    (``signals``: the night's rows, one per account)."""
+    eligible = evidence[evidence["is_eligible"].astype(bool)]
+    if eligible.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    rules_config = alerts["rules"]
+    config = alerts["severity"]
+    order = {name: i for i, name in enumerate(rules_config)}
+    rule_level = {name: LEVEL[rule["severity"]] for name, rule in rules_config.items()}
+    ranked = eligible.assign(
+        _level=eligible["rule"].map(rule_level), _order=eligible["rule"].map(order)
+    ).sort_values(["account_id", "_level", "_order"], ascending=[True, False, True])
+    confirming = ranked[
+        ranked["family"].isin(config["confirming_families"])
+        & (ranked["_level"] >= LEVEL[config["confirming_min_severity"]])
+    ]
+    grouped = ranked.groupby("account_id", sort=True)
+    frame = pd.DataFrame(
+        {
+            "types": grouped["rule"].agg(list),
+            "families": grouped["family"].agg(lambda f: sorted(set(f))),
+            "evidence": grouped["evidence"].agg("; ".join),
+            "base_level": grouped["_level"].max(),
+        }
+    )
+    account = signals.set_index("account_id").reindex(frame.index)
+    probability = account["churn_probability"].astype("float64")
+    families = confirming.groupby("account_id")["family"].agg(set).reindex(frame.index)
+    families = families.map(lambda f: f if isinstance(f, set) else set())
+    model_confirms = probability.ge(config["model_confirms_at"]).to_numpy()
+    frame["factors"] = [
+        len(f | {MODEL_FAMILY}) if confirmed else len(f)
+        for f, confirmed in zip(families, model_confirms, strict=True)
+    ]
+    arr = account["arr"].astype("float64").fillna(0.0)
+    adjustment = {int(k): int(v) for k, v in config["factor_adjustment"].items()}
+    most = max(adjustment)
+    level = (
+        frame["base_level"]
+        + frame["factors"].clip(lower=min(adjustment), upper=most).map(adjustment)
+        + (arr >= config["high_value_arr"]).astype(int)
+        - (arr < config["low_value_arr"]).astype(int)
+        + account["segment"].map(config.get("segment_adjustment") or {}).fillna(0).astype(int)
+    )
+    only_demotable = frame["families"].map(lambda f: set(f) <= set(config["open_ticket_demotes"]))
+    level -= (only_demotable & account["open_tickets"].fillna(0).gt(0)).astype(int)
+    level = level.clip(0, LEVEL["critical"])
+    level = level.where(
+        level.lt(LEVEL["critical"]) | frame["factors"].ge(config["critical_min_factors"]),
+        LEVEL["high"],
+    )
+    multi = frame["factors"] >= 2
+    primary = frame["types"].str[0]
+    frame = frame.assign(
+        night=account["night"],
+        company_name=account["company_name"],
+        csm_owner=account["csm_owner"],
+        segment=account["segment"],
+        plan=account["plan"],
+        contract_term=account["contract_term"],
+        arr=arr,
+        days_to_renewal=account["days_to_renewal"],
+        churn_probability=probability,
+        revenue_at_risk=(probability * arr).round(2),
+        primary_type=primary,
+        is_multi_factor=multi,
+        severity=level.map(dict(enumerate(SEVERITIES))),
+        reason=frame["types"].map(_reason),
+        playbook=primary.map(lambda t: alerts["playbooks"][rules_config[t]["playbook"]]),
+    )
+    return frame.reset_index()[CANDIDATE_COLUMNS]
+
+
+def _reason(types: list[str]) -> str:
+    """The plain-language reason: the primary pattern, then the others."""
+    phrases = [RULES[t].summary for t in types]
+    reason = phrases[0][0].upper() + phrases[0][1:]
+    if len(phrases) > 1:
+        reason += "; also " + ", ".join(phrases[1:])
+    return reason + "."
