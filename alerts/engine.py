@@ -19,7 +19,6 @@ import pandas as pd
 
 from alerts.conditions import evaluate_conditions
 from alerts.lifecycle import CLOSED, OPEN, advance_night, cooled_types, receive_feedback
-from alerts.rules import RULES
 from alerts.settings import SEVERITIES, validate_alert_config
 from alerts.severity import build_candidates, rule_evidence
 from alerts.store import LIVE_SCHEMA, REPLAY_SCHEMA, newest_night, previous_state, write_night
@@ -74,9 +73,7 @@ def read_signals(
     return frame
 
 
-def read_feedback(
-    con: duckdb.DuckDBPyConnection, since: date | None, until: date
-) -> pd.DataFrame:
+def read_feedback(con: duckdb.DuckDBPyConnection, since: date | None, until: date) -> pd.DataFrame:
     """Feedback submitted in [since, until): what the night ``until`` applies."""
     return con.execute(
         f"""select alert_id, account_id, action, reason_code, comment, submitted_at
@@ -87,9 +84,7 @@ def read_feedback(
     ).df()
 
 
-def feedback_problems(
-    con: duckdb.DuckDBPyConnection, reason_codes: Iterable[str]
-) -> pd.DataFrame:
+def feedback_problems(con: duckdb.DuckDBPyConnection, reason_codes: Iterable[str]) -> pd.DataFrame:
     """Dismissals whose reason code is missing or not in the configured list: a data-quality
     failure (a dismissal feeds calibration, so its reason must mean something)."""
     return con.execute(
@@ -172,47 +167,12 @@ def _night_step(
     candidates = build_candidates(tonight, evidence, alerts)
     result = advance_night(received, candidates, set(tonight["account_id"]), night, alerts)
     history = result.history
-    is_open = history["status"].isin(OPEN)
+    open_rows = history[history["status"].isin(OPEN)]
     delivered = history[history["is_delivered_tonight"]]
-    run = pd.DataFrame(
-        [
-            {
-                "night": night,
-                "processed_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
-                "accounts_observed": len(tonight),
-                "alerts_open": int(is_open.sum()),
-                "alerts_opened": int(history["status"].eq("new").sum()),
-                "alerts_closed": int(history["status"].isin(CLOSED).sum()),
-                "delivered": len(delivered),
-                "deferred": int(history["is_deferred_tonight"].sum()),
-                "over_budget": int(history["is_over_budget"].sum()),
-                "feedback_applied": result.feedback_applied,
-                "feedback_unmatched": len(result.feedback_unmatched),
-                "stale_sources": json.dumps(
-                    sorted(status.loc[status["is_stale"], "source_name"].tolist())
-                ),
-            }
-        ]
-    )
-    write_night(
-        con,
-        schema,
-        night,
-        {
-            "alert_history": history,
-            "alert_type_nights": _type_rows(history),
-            "state_changes": result.changes,
-            "rule_hits": _hit_rows(hits, evidence),
-            "source_status": status,
-            "night_runs": run,
-        },
-    )
-    open_rows = history[is_open]
-    silenced = shown[shown["silenced_by"].notna()]
-    return NightSummary(
+    summary = NightSummary(
         night=str(night),
         accounts_observed=len(tonight),
-        conditions_held=int((hits["silenced_by"].isna()).sum()),
+        conditions_held=int(hits["silenced_by"].isna().sum()),
         eligible_rules=int(hits["is_eligible"].sum()),
         open_alerts=len(open_rows),
         opened=int(history["status"].eq("new").sum()),
@@ -231,8 +191,36 @@ def _night_step(
         feedback_applied=result.feedback_applied,
         feedback_unmatched=result.feedback_unmatched,
         stale_sources=sorted(status.loc[status["is_stale"], "source_name"]),
-        silenced_rules=silenced.groupby("rule").size().astype(int).to_dict(),
+        silenced_rules=shown[shown["silenced_by"].notna()].groupby("rule").size().to_dict(),
     )
+    run = {
+        "night": night,
+        "processed_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+        "accounts_observed": summary.accounts_observed,
+        "alerts_open": summary.open_alerts,
+        "alerts_opened": summary.opened,
+        "alerts_closed": summary.closed,
+        "delivered": summary.delivered,
+        "deferred": summary.deferred,
+        "over_budget": summary.over_budget,
+        "feedback_applied": summary.feedback_applied,
+        "feedback_unmatched": len(summary.feedback_unmatched),
+        "stale_sources": json.dumps(summary.stale_sources),
+    }
+    write_night(
+        con,
+        schema,
+        night,
+        {
+            "alert_history": history,
+            "alert_type_nights": _type_rows(history),
+            "state_changes": result.changes,
+            "rule_hits": _hit_rows(hits, evidence),
+            "source_status": status,
+            "night_runs": pd.DataFrame([run]),
+        },
+    )
+    return summary
 
 
 def _type_rows(history: pd.DataFrame) -> pd.DataFrame:
@@ -273,9 +261,7 @@ def _evaluate(
         f"select * from {FRESHNESS_VIEW} where night between ? and ?", [start, last]
     ).df()
     status = source_status(freshness, alerts["sources"]["max_lag_days"], failed_sources)
-    hits = evaluate_conditions(
-        signals, alerts["rules"], config["metrics"], _stale_by_night(status)
-    )
+    hits = evaluate_conditions(signals, alerts["rules"], config["metrics"], _stale_by_night(status))
     return signals, hits, status
 
 
@@ -309,9 +295,7 @@ def run_night(
     signals, hits, status = _evaluate(con, night, night, config, scores_table, failed_sources)
     if not (signals["night"] == night).any():
         raise ValueError(f"{SIGNALS_VIEW} has no rows for night {night}: not an alert night?")
-    return _night_step(
-        con, schema, night, signals, hits, status[status["night"] == night], config
-    )
+    return _night_step(con, schema, night, signals, hits, status[status["night"] == night], config)
 
 
 def replay(
@@ -326,7 +310,6 @@ def replay(
     nightly runs would have recorded them with the data known before each night."""
     if schema == LIVE_SCHEMA:
         raise ValueError(f"a replay never writes the live schema {LIVE_SCHEMA}")
-    con.execute(f"drop schema if exists {schema} cascade")
     signals, hits, status = _evaluate(con, first, last, config, scores_table, ())
     nights = sorted(n for n in signals["night"].unique() if first <= n <= last)
     expected = (last - first).days + 1
@@ -336,6 +319,7 @@ def replay(
             "build them first (dbt var alerts.nights_from = "
             f"{first_signal_night(first, config['alerts'])})"
         )
+    con.execute(f"drop schema if exists {schema} cascade")
     return [
         _night_step(con, schema, night, signals, hits, status[status["night"] == night], config)
         for night in nights

@@ -34,7 +34,13 @@ HISTORY_COLUMNS = [
     "is_over_budget", "sla_due_at", "engaged_at", "snoozed_until", "dismissal_reason",
 ]  # fmt: skip
 CHANGE_COLUMNS = ["night", "alert_id", "account_id", "from_status", "to_status", "reason"]
-DATE_COLUMNS = ("night", "opened_night", "last_fired_night", "closed_night", "first_delivered_night")
+DATE_COLUMNS = (
+    "night",
+    "opened_night",
+    "last_fired_night",
+    "closed_night",
+    "first_delivered_night",
+)
 TIME_COLUMNS = ("sla_due_at", "engaged_at", "snoozed_until")
 
 
@@ -237,7 +243,9 @@ def _change(alert: Mapping[str, Any], was: str | None, reason: str) -> dict:
     }
 
 
-def apply_budget(history: pd.DataFrame, night: date, alerts_config: Mapping[str, Any]) -> pd.DataFrame:
+def apply_budget(
+    history: pd.DataFrame, night: date, alerts_config: Mapping[str, Any]
+) -> pd.DataFrame:
     """Deliver each CSM's most important undelivered alerts up to the budget; the rest
     are deferred (still open, counted, first in line the next night). Critical alerts
     are delivered over the budget when ``critical_over_budget`` is ``deliver``."""

@@ -96,9 +96,7 @@ def point_in_time_model(con: duckdb.DuckDBPyConnection, first: date, config: Map
     return pipeline
 
 
-def score_nights(
-    con: duckdb.DuckDBPyConnection, pipeline, first: date, last: date
-) -> pd.DataFrame:
+def score_nights(con: duckdb.DuckDBPyConnection, pipeline, first: date, last: date) -> pd.DataFrame:
     """Every account observed on each night in [first, last], scored by ``pipeline``."""
     from ml.features import NUMERIC, SNAPSHOT_TABLE
 
@@ -133,9 +131,7 @@ def write_replay_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) ->
     return REPLAY_SCORES
 
 
-def run_replay(
-    con: duckdb.DuckDBPyConnection, first: date, last: date, config: Mapping[str, Any]
-):
+def run_replay(con: duckdb.DuckDBPyConnection, first: date, last: date, config: Mapping[str, Any]):
     """Steps 2 and 3 (the nights must be built): model, scores, engine."""
     start = first_signal_night(first, config["alerts"])
     pipeline = point_in_time_model(con, first, config)
@@ -155,9 +151,10 @@ def main(argv: list[str] | None = None) -> None:
     build_alert_nights(first_signal_night(args.first, config["alerts"]), config)
     con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
     try:
-        last = args.last or con.execute(
-            "select max(night) from marts.fct_account_alert_signals"
-        ).fetchone()[0]
+        last = (
+            args.last
+            or con.execute("select max(night) from marts.fct_account_alert_signals").fetchone()[0]
+        )
         summaries = run_replay(con, args.first, last, config)
     finally:
         con.close()

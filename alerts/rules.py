@@ -158,23 +158,24 @@ def _combined_evidence(f: pd.DataFrame, p: Params, m: Params) -> Evidence:
 
 
 def _depth_decline(f: pd.DataFrame, p: Params, m: Params) -> pd.Series:
-    drop = _num(f, "core_features_regular_prior_30d") - _num(f, "core_features_regular_30d")
+    drop = _num(f, "features_used_prior_30d") - _num(f, "features_used_30d")
     return drop >= p["min_drop"]
 
 
 def _depth_evidence(f: pd.DataFrame, p: Params, m: Params) -> Evidence:
-    now = _num(f, "core_features_regular_30d")
-    before = _num(f, "core_features_regular_prior_30d")
+    now = _num(f, "features_used_30d")
+    before = _num(f, "features_used_prior_30d")
     text = (
-        "core features used regularly fell from "
+        "features used fell from "
         + _fmt(before, ".0f")
-        + " to "
+        + " (days 31-60) to "
         + _fmt(now, ".0f")
-        + " in a month (of "
+        + " in the last 30 days (core features used regularly: "
+        + _fmt(_num(f, "core_features_regular_30d"), ".0f")
+        + " of "
         + str(len(m["core_features"]))
-        + "; alerts at a drop of "
+        + "); alerts at a drop of "
         + str(p["min_drop"])
-        + ")"
     )
     return Evidence(before - now, _series(p["min_drop"], f.index), before, text)
 
@@ -226,9 +227,13 @@ def _onboarding_evidence(f: pd.DataFrame, p: Params, m: Params) -> Evidence:
         label = f"{name.replace('_', ' ')} by day {m['milestones'][_MILESTONE_DAYS[name]]}"
         missed = missed.where(~flag, missed + np.where(missed.eq(""), "", ", ") + label)
         count += flag
-    text = "missed onboarding milestone(s): " + missed + " (day " + _fmt(
-        _num(f, "tenure_days"), ".0f"
-    ) + " since signup)"
+    text = (
+        "missed onboarding milestone(s): "
+        + missed
+        + " (day "
+        + _fmt(_num(f, "tenure_days"), ".0f")
+        + " since signup)"
+    )
     return Evidence(count, _series(1, f.index), _num(f, "tenure_days"), text)
 
 
@@ -276,7 +281,9 @@ def _burst_evidence(f: pd.DataFrame, p: Params, m: Params) -> Evidence:
         + f" tickets in the last {support['burst_window_days']} days "
         + f"(a burst is {support['burst_tickets']})"
     )
-    return Evidence(tickets, _series(support["burst_tickets"], f.index), _num(f, "tickets_30d"), text)
+    return Evidence(
+        tickets, _series(support["burst_tickets"], f.index), _num(f, "tickets_30d"), text
+    )
 
 
 def _stale_ticket(f: pd.DataFrame, p: Params, m: Params) -> pd.Series:
@@ -333,7 +340,9 @@ def _payment_evidence(f: pd.DataFrame, p: Params, m: Params) -> Evidence:
         + _fmt(_num(f, "failed_payments"), ".0f")
         + f" failed in {m['payment_lookback_days']} days)"
     )
-    return Evidence(days, _series(p["max_days_since_failure"], f.index), _num(f, "failed_payments"), text)
+    return Evidence(
+        days, _series(p["max_days_since_failure"], f.index), _num(f, "failed_payments"), text
+    )
 
 
 def renewal_due(f: pd.DataFrame, p: Params) -> pd.Series:
@@ -396,20 +405,20 @@ RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
         Rule("inactivity", USAGE, "nobody has logged in for weeks", _inactivity, _inactivity_evidence),
-        Rule("cohort_relative", USAGE + ("subscriptions",), "usage is well below similar accounts",
+        Rule("cohort_relative", (*USAGE, "subscriptions"), "usage is well below similar accounts",
              _cohort_relative, _cohort_evidence),
         Rule("usage_trend", USAGE, "usage is falling against its own baseline", _trend, _trend_evidence),
-        Rule("combined", USAGE + ("subscriptions",), "usage is low for its cohort and falling",
+        Rule("combined", (*USAGE, "subscriptions"), "usage is low for its cohort and falling",
              _combined, _combined_evidence),
-        Rule("feature_depth_decline", USAGE, "it uses fewer core features than a month ago",
+        Rule("feature_depth_decline", USAGE, "it uses fewer features than a month ago",
              _depth_decline, _depth_evidence),
         Rule("core_action_stop", USAGE, "it stopped completing core actions",
              _core_action_stop, _core_action_evidence),
         Rule("onboarding_missed", USAGE, "onboarding milestones were missed",
              _onboarding, _onboarding_evidence),
-        Rule("single_user_dependency", USAGE + ("subscriptions",), "one person carries a team account",
+        Rule("single_user_dependency", (*USAGE, "subscriptions"), "one person carries a team account",
              _single_user, _single_user_evidence),
-        Rule("silent_churn", USAGE + ("subscriptions",), "it has been flat and narrowing for quarters",
+        Rule("silent_churn", (*USAGE, "subscriptions"), "it has been flat and narrowing for quarters",
              _silent_churn, _silent_churn_evidence),
         Rule("support_burst", ("support_tickets",), "support tickets are piling up", _burst, _burst_evidence),
         Rule("stale_ticket", ("support_tickets",), "a support ticket has waited too long",

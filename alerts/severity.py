@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from alerts.rules import RULES
@@ -131,10 +130,16 @@ def build_candidates(
     return frame.reset_index()[CANDIDATE_COLUMNS]
 
 
+REASON_PHRASES = 3  # a reason a CSM reads in one glance; the evidence lists every rule
+
+
 def _reason(types: list[str]) -> str:
-    """The plain-language reason: the primary pattern, then the others."""
+    """The plain-language reason: the primary pattern, then the next ones."""
     phrases = [RULES[t].summary for t in types]
     reason = phrases[0][0].upper() + phrases[0][1:]
-    if len(phrases) > 1:
-        reason += "; also " + ", ".join(phrases[1:])
+    others = phrases[1:REASON_PHRASES]
+    if others:
+        reason += "; also " + ", ".join(others)
+    if len(phrases) > REASON_PHRASES:
+        reason += f" (+{len(phrases) - REASON_PHRASES} more signals)"
     return reason + "."

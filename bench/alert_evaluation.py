@@ -138,6 +138,29 @@ def recall_with_lead(
     }
 
 
+def decay_ceiling(truth: pd.DataFrame, first, last, lead: int) -> dict:
+    """Of the churners a lead-day warning is judged on, those whose usage had started to
+    fade (the simulator's decay) at least ``lead`` days before the cancel request: an
+    upper bound for usage rules, which could at best see the decay the day it starts.
+    Involuntary churn, hidden shocks and decay starting later are invisible that early."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    requested = truth["cancel_requested_at"]
+    churners = truth[
+        requested.notna()
+        & (requested - timedelta(days=lead) >= first)
+        & (requested - timedelta(days=lead) <= last)
+    ]
+    decay_start = churners["churn_date"] - pd.to_timedelta(churners["decay_days"], unit="D")
+    visible = churners["usage_decays_before_churn"].astype(bool) & (
+        decay_start <= churners["cancel_requested_at"] - timedelta(days=lead)
+    )
+    return {
+        "churners": len(churners),
+        "decay_visible_ahead": int(visible.sum()),
+        "share": round(float(visible.mean()), 3) if len(churners) else None,
+    }
+
+
 def per_csm_per_day(counts: pd.DataFrame, nights: Iterable, owners: Iterable[str]) -> dict:
     """Median and max over every CSM and night (zeros included) of ``counts`` (columns
     night, csm_owner, n)."""
@@ -210,8 +233,9 @@ def episode_caused_by_trap(
         other = by_account.get(episode.account_id)
         low = episode.opened_night - timedelta(days=match_nights)
         high = episode.opened_night + timedelta(days=match_nights)
-        overlaps = other is not None and (
-            (other["opened_night"] <= high) & (other["last_night"] >= low)
-        ).any()
+        overlaps = (
+            other is not None
+            and ((other["opened_night"] <= high) & (other["last_night"] >= low)).any()
+        )
         caused.append(not overlaps)
     return pd.Series(caused, index=false_episodes.index, dtype=bool)

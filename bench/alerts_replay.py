@@ -86,7 +86,9 @@ def evaluate_company(
 ) -> dict[str, Any]:
     """Everything the judgement needs from one replayed company."""
     history = con.execute("select * from alerts_replay.alert_history").df()
-    hits = con.execute("select account_id, night, rule, is_eligible from alerts_replay.rule_hits").df()
+    hits = con.execute(
+        "select account_id, night, rule, is_eligible from alerts_replay.rule_hits"
+    ).df()
     frame = baseline_frame(con, first, last)
     model_threshold = config["alerts"]["rules"]["model_risk"]["min_probability"]
     return {
@@ -123,6 +125,10 @@ def judge(
         "critical_high": ev.precision(top, truth, horizon),
         "delivered_severities": ev.precision(deliverable, truth, horizon),
         "recall_all_churners": ev.recall_with_lead(deliverable, truth, first, last, lead, horizon),
+        "recall_any_alert_incl_low": ev.recall_with_lead(
+            episodes, truth, first, last, lead, horizon
+        ),
+        "usage_decay_ceiling": ev.decay_ceiling(truth, first, last, lead),
         "recall_voluntary": ev.recall_with_lead(
             deliverable, truth, first, last, lead, horizon, voluntary_only=True
         ),
@@ -130,7 +136,9 @@ def judge(
         "per_csm_per_day_after_budget": ev.per_csm_per_day(after, nights, real["owners"]),
         "stable_low_alerts": {
             severity: int(
-                (episodes["account_id"].isin(stable_low) & episodes["peak_severity"].eq(severity)).sum()
+                (
+                    episodes["account_id"].isin(stable_low) & episodes["peak_severity"].eq(severity)
+                ).sum()
             )
             for severity in ("critical", "high", "medium", "low")
         },
@@ -175,6 +183,8 @@ def markdown(results: dict[str, Any]) -> str:
         ("precision, every CSM alert (critical..medium)", e["delivered_severities"]["precision"], "", ""),
         ("churners alerted >= 30 days ahead", f"{e['recall_all_churners']['recall']} of {e['recall_all_churners']['churners']}", n["recall_all_churners"]["recall"], m["recall_all_churners"]["recall"]),
         ("... voluntary churners", e["recall_voluntary"]["recall"], n["recall_voluntary"]["recall"], m["recall_voluntary"]["recall"]),
+        ("... counting low alerts (automated sequences) too", e["recall_any_alert_incl_low"]["recall"], "", ""),
+        ("ceiling: churners whose usage faded >= 30 days before the request", e["usage_decay_ceiling"]["share"], "", ""),
         ("alerts per CSM per day, before budget (median / max)", f"{e['per_csm_per_day_before_budget']['median']:.0f} / {e['per_csm_per_day_before_budget']['max']}", f"{n['per_csm_per_day']['median']:.0f} / {n['per_csm_per_day']['max']}", f"{m['per_csm_per_day']['median']:.0f} / {m['per_csm_per_day']['max']}"),
         ("... after budget (median / max)", f"{e['per_csm_per_day_after_budget']['median']:.0f} / {e['per_csm_per_day_after_budget']['max']}", "", ""),
         ("false alerts caused by vacations", crit(e.get("caused_by_vacations", {})), n.get("caused_by_vacations", ""), m.get("caused_by_vacations", "")),
@@ -197,7 +207,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nights", type=int, default=90)
     parser.add_argument("--last", type=date.fromisoformat, help="default: the day before the as-of")
-    parser.add_argument("--as-of", type=date.fromisoformat, help="default: the config's (yesterday)")
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, help="default: the config's (yesterday)"
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")

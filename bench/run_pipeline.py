@@ -55,7 +55,10 @@ SIZES: dict[str, Scale] = {
     "large": Scale(10000, 18),
     "model": Scale(20000, 28, activity=0.25),
 }
-PHASES = ("generate", "ingest", "dbt", "train", "score", "render")
+# dbt_night: the same build again with nothing new loaded, i.e. the least a night costs
+# (tonight's date and the views); the alerts phase is compared with it
+PHASES = ("generate", "ingest", "dbt", "dbt_night", "train", "score", "alerts", "render")
+DBT_PHASES = ("dbt", "dbt_night")
 RESULTS_DIR = "bench_results"
 MODEL_FINGERPRINT = "bench"  # the model card's data_fingerprint; benchmarks don't need one
 
@@ -114,6 +117,7 @@ def phase_ingest(workdir: Path, scale: Scale) -> dict[str, Any]:
     """
     import duckdb
 
+    from alerts.seasonality import write_holiday_calendar
     from ingest import SOURCES, IngestRules, load_new_files
     from pipeline_config import load_config, resolve_paths, warehouse_settings
 
@@ -125,6 +129,8 @@ def phase_ingest(workdir: Path, scale: Scale) -> dict[str, Any]:
             name: load_new_files(con, contract, str(paths.landing), rules)
             for name, contract in SOURCES.items()
         }
+        # the reference/holiday_calendar asset, which follows ingestion
+        write_holiday_calendar(con, load_config()["alerts"]["seasonality"])
     finally:
         con.close()
     return {
@@ -189,48 +195,46 @@ def phase_score(workdir: Path, scale: Scale) -> dict[str, Any]:
     return {"scored_accounts": len(scores)}
 
 
-def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
-    """Alert list, win-back list, HTML page and publish: the three output assets in order.
-
-    The queries are copied from orchestration/assets/outputs.py (they live inline in the
-    assets); importing the assets would load Dagster and measure it instead of the work.
-    """
+def phase_alerts(workdir: Path, scale: Scale) -> dict[str, Any]:
+    """Rules, lifecycle, budget and records for tonight: the ``alert_state`` assets' call."""
     import duckdb
 
+    from alerts.engine import run_night
     from ml.score import SCORES_TABLE
     from pipeline_config import load_config, resolve_paths, warehouse_settings
-    from reports.alerts import build_alerts
-    from reports.publish import publish_latest, write_csv_safely
-    from reports.run_files import run_dir_for, write_alert_files, write_report_page
-    from reports.winback import build_winback
 
-    config, paths = load_config(), resolve_paths()
-    latest_scores = f"(select max(as_of_date) from {SCORES_TABLE})"
-    con = duckdb.connect(str(paths.warehouse), read_only=True, config=warehouse_settings())
+    con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
     try:
-        scores = con.execute(
-            f"select * from {SCORES_TABLE} where as_of_date = {latest_scores}"
-        ).df()
-        snapshots = con.execute(
-            "select * from marts.fct_account_snapshots where is_scoring_row"
-        ).df()
-        accounts = con.execute("select * from marts.dim_accounts").df()
-        as_of, version, scored = con.execute(
-            f"select as_of_date, any_value(model_version), count(*) from {SCORES_TABLE} "
-            f"where as_of_date = {latest_scores} group by as_of_date"
-        ).fetchone()
+        summary = run_night(con, load_config(), SCORES_TABLE)
     finally:
         con.close()
-
-    run_dir = run_dir_for(paths.runs, scores["as_of_date"].iloc[0])
-    write_alert_files(build_alerts(scores, snapshots, accounts, config["alerts"]), run_dir)
-    write_csv_safely(build_winback(accounts, config["winback"]), run_dir / "winback.csv")
-    page, alerts, winback = write_report_page(run_dir, as_of, version, scored)
-    publish_latest(run_dir, paths.latest)
     return {
-        "alerts": len(alerts),
-        "winback_candidates": len(winback),
-        "html_bytes": page.stat().st_size,
+        "open_alerts": summary.open_alerts,
+        "delivered": summary.delivered,
+        "by_severity": summary.by_severity,
+    }
+
+
+def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
+    """Alert list, win-back list, HTML page and publish: the output assets' steps, in order."""
+    import duckdb
+
+    from pipeline_config import load_config, resolve_paths, warehouse_settings
+    from reports import steps
+
+    config, paths = load_config(), resolve_paths()
+    con = duckdb.connect(str(paths.warehouse), read_only=True, config=warehouse_settings())
+    try:
+        alerts = steps.write_alert_list(con, paths)
+        winback = steps.write_winback_list(con, paths, config["winback"])
+        page = steps.write_report(con, paths)
+        steps.publish(paths, page["as_of"])
+    finally:
+        con.close()
+    return {
+        "alerts": alerts["open_alerts"],
+        "winback_candidates": winback["candidates"],
+        "html_bytes": Path(page["page"]).stat().st_size,
     }
 
 
@@ -239,6 +243,7 @@ PYTHON_PHASES: dict[str, Callable[[Path, Scale], dict[str, Any]]] = {
     "ingest": phase_ingest,
     "train": phase_train,
     "score": phase_score,
+    "alerts": phase_alerts,
     "render": phase_render,
 }
 
@@ -319,7 +324,7 @@ def run_phases(workdir: Path, scale: Scale) -> list[PhaseResult]:
     results = []
     for name in PHASES:
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-        if name == "dbt":
+        if name in DBT_PHASES:
             command, cwd = dbt_command(workdir, env), DBT_PROJECT_DIR
         else:
             command = [sys.executable, "-m", "bench.run_pipeline", "--phase", name]

@@ -215,7 +215,9 @@ def alert_feedback_reason_codes(
             "failing_count": len(bad),
             "files": dg.MetadataValue.json(files),
             "sample": dg.MetadataValue.json(
-                bad.head(5)[["feedback_id", "alert_id", "reason_code"]].astype(str).to_dict("records")
+                bad.head(5)[["feedback_id", "alert_id", "reason_code"]]
+                .astype(str)
+                .to_dict("records")
             ),
         },
     )

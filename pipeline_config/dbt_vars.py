@@ -27,5 +27,6 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
             "nights_from": alert_nights_from,
             "horizon_days": config["alerts"]["horizon_days"],
             "reason_codes": config["alerts"]["feedback"]["reason_codes"],
+            "seasonality": config["alerts"]["seasonality"],
         },
     }

@@ -101,9 +101,7 @@ def csm_file_names(owners: list[str]) -> dict[str, str]:
     slugs = {o: re.sub(r"[^a-z0-9]+", "-", o.lower()).strip("-") or "unassigned" for o in owners}
     clash = pd.Series(slugs).duplicated(keep=False)
     return {
-        owner: (
-            f"{slug}-{hashlib.sha1(owner.encode()).hexdigest()[:6]}" if clash[owner] else slug
-        )
+        owner: (f"{slug}-{hashlib.sha1(owner.encode()).hexdigest()[:6]}" if clash[owner] else slug)
         + ".csv"
         for owner, slug in slugs.items()
     }

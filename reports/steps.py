@@ -62,7 +62,9 @@ def write_winback_list(
 def write_report(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> dict[str, Any]:
     """alerts.html, rendered from the run folder's CSVs."""
     as_of, version, scored = tonight_scores(con)
-    page, alerts, winback = write_report_page(run_dir_for(paths.runs, as_of), as_of, version, scored)
+    page, alerts, winback = write_report_page(
+        run_dir_for(paths.runs, as_of), as_of, version, scored
+    )
     return {
         "page": str(page),
         "as_of": str(as_of),

@@ -232,8 +232,10 @@ def _write_traps(spec: SimulationSpec, users: pd.DataFrame, truth_dir: Path) -> 
                     )
                 )
                 k = k + 1
-    vacations = pd.concat(windows, ignore_index=True) if windows else pd.DataFrame(
-        columns=["user_id", "account_id", "start"]
+    vacations = (
+        pd.concat(windows, ignore_index=True)
+        if windows
+        else pd.DataFrame(columns=["user_id", "account_id", "start"])
     )
     vacations = vacations[vacations["start"] + catalog.VACATION_DAYS > first]
     epoch = pd.Timestamp("1970-01-01")
@@ -242,8 +244,10 @@ def _write_traps(spec: SimulationSpec, users: pd.DataFrame, truth_dir: Path) -> 
         end=epoch + pd.to_timedelta(vacations["start"] + catalog.VACATION_DAYS - 1, unit="D"),
     ).sort_values(["account_id", "user_id", "start"])
     vacations.to_csv(truth_dir / "vacations.csv", index=False, date_format="%Y-%m-%d")
-    calendar = events.holiday_calendar(spec) if spec.holidays else pd.DataFrame(
-        columns=["country", "holiday_date", "holiday_name", "expected_activity"]
+    calendar = (
+        events.holiday_calendar(spec)
+        if spec.holidays
+        else pd.DataFrame(columns=["country", "holiday_date", "holiday_name", "expected_activity"])
     )
     calendar.to_csv(truth_dir / "holiday_calendar.csv", index=False)
 

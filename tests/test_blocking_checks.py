@@ -73,7 +73,8 @@ def corrupted_mart_run(nightly_run, demo_dirs, tmp_path_factory, test_config, de
         con.execute(
             f"""insert into marts.fct_account_health
                 select * from marts.fct_account_health
-                where is_scoring_row and account_id in (
+                where observation_date = (select max(observation_date) from marts.fct_account_health)
+                  and account_id in (
                     select account_id from marts.fct_account_snapshots where is_scoring_row
                     order by account_id limit {DUPLICATED_ACCOUNTS})"""
         )

@@ -6,16 +6,25 @@ import dagster as dg
 
 EXPECTED_ASSET_KEYS = [
     "alert_list",
+    "alerts/alert_history",
+    "alerts/alert_type_nights",
+    "alerts/night_runs",
+    "alerts/rule_hits",
+    "alerts/source_status",
+    "alerts/state_changes",
     "churn_forecast",
     "churn_model",
     "churn_report",
     "churn_scores",
+    "intermediate/int_account_activity_expected",
     "intermediate/int_account_adoption_windows_aggregated",
     "intermediate/int_account_feature_adoptions_listed",
     "intermediate/int_account_observations_listed",
     "intermediate/int_account_usage_windows_aggregated",
     "intermediate/int_accounts_churn_derived",
+    "intermediate/int_alerts_evaluated",
     "intermediate/int_churn_events_classified",
+    "intermediate/int_country_activity_days_listed",
     "intermediate/int_observation_dates_listed",
     "intermediate/int_observation_window_days_listed",
     "intermediate/int_source_changes_listed",
@@ -23,6 +32,7 @@ EXPECTED_ASSET_KEYS = [
     "intermediate/int_usage_user_days_aggregated",
     "marts/dim_accounts",
     "marts/fct_account_adoption",
+    "marts/fct_account_alert_signals",
     "marts/fct_account_billing",
     "marts/fct_account_daily_usage",
     "marts/fct_account_feature_daily_usage",
@@ -33,12 +43,16 @@ EXPECTED_ASSET_KEYS = [
     "marts/fct_account_snapshots",
     "marts/fct_account_support",
     "marts/fct_account_usage_trends",
+    "marts/fct_alert_outcomes",
     "marts/fct_churn_monthly",
     "marts/fct_churn_reasons_monthly",
+    "marts/fct_churners_alerted",
     "marts/fct_cohort_baselines",
     "marts/fct_cohort_retention",
     "marts/fct_silent_churn",
+    "marts/fct_source_freshness",
     "marts/fct_survival_curves",
+    "publish_outputs",
     "raw/accounts",
     "raw/alert_feedback",
     "raw/cancellations",
@@ -49,11 +63,14 @@ EXPECTED_ASSET_KEYS = [
     "raw/support_tickets",
     "raw/usage_events",
     "raw/users",
+    "reference/holiday_calendar",
     "staging/stg_billing__cancellations",
     "staging/stg_billing__payments",
     "staging/stg_billing__subscriptions",
     "staging/stg_crm__account_snapshots",
     "staging/stg_crm__accounts",
+    "staging/stg_cs__alert_feedback",
+    "staging/stg_cs__outreach_outcomes",
     "staging/stg_product__usage_events",
     "staging/stg_product__users",
     "staging/stg_support__tickets",
@@ -68,10 +85,17 @@ EXPECTED_GROUPS = {
     "churn_model": "ml",
     "churn_scores": "ml",
     "churn_forecast": "ml",
+    "reference": "warehouse",
+    "alerts": "alerts",
     "alert_list": "outputs",
     "winback_list": "outputs",
     "churn_report": "outputs",
+    "publish_outputs": "outputs",
 }
+# the dbt models that read the alerts engine's tables sit with it (tag after_alerts)
+AFTER_ALERTS_MODELS = {
+    "intermediate/int_alerts_evaluated", "marts/fct_alert_outcomes", "marts/fct_churners_alerted",
+}  # fmt: skip
 RAW_SOURCES = (
     "accounts", "users", "subscriptions", "cancellations", "payments", "usage_events",
     "support_tickets", "nps_responses", "outreach_outcomes", "alert_feedback",
@@ -84,6 +108,8 @@ EXPECTED_BLOCKING_CHECKS = {
     "marts/fct_account_health:mart_fct_account_health_suite",
     "marts/fct_account_snapshots:mart_fct_account_snapshots_suite",
     "marts/fct_churn_monthly:mart_fct_churn_monthly_suite",
+    "staging/stg_cs__alert_feedback:alert_feedback_reason_codes",
+    "alerts/alert_history:one_open_alert_per_account",
 }
 
 
@@ -101,7 +127,9 @@ def test_every_asset_sits_in_its_named_group(defs):
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         group = graph.get(key).group_name
-        assert group == EXPECTED_GROUPS[key.path[0]], key.to_user_string()
+        name = key.to_user_string()
+        expected = "alerts" if name in AFTER_ALERTS_MODELS else EXPECTED_GROUPS[key.path[0]]
+        assert group == expected, name
 
 
 def test_the_nightly_job_and_schedule_are_pinned(defs):
@@ -144,6 +172,19 @@ def test_dbt_sources_are_the_ingest_assets(defs):
     graph = defs.resolve_asset_graph()
     staging = graph.get(dg.AssetKey(["staging", "stg_product__usage_events"]))
     assert dg.AssetKey(["raw", "usage_events"]) in staging.parent_keys
+    calendar = graph.get(dg.AssetKey(["intermediate", "int_country_activity_days_listed"]))
+    assert dg.AssetKey(["reference", "holiday_calendar"]) in calendar.parent_keys
+    outcomes = graph.get(dg.AssetKey(["intermediate", "int_alerts_evaluated"]))
+    assert dg.AssetKey(["alerts", "alert_history"]) in outcomes.parent_keys
+
+
+def test_publishing_comes_after_every_other_asset(defs):
+    """latest/ is published only when nothing upstream failed: every asset but the
+    publishing one is upstream of it, so every blocking check stops it."""
+    graph = defs.resolve_asset_graph()
+    publish = dg.AssetKey("publish_outputs")
+    upstream = graph.get_ancestor_asset_keys(publish)
+    assert upstream == set(graph.get_all_asset_keys()) - {publish}
 
 
 def test_dbt_project_defaults_match_the_pipeline_config():

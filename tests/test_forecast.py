@@ -78,7 +78,7 @@ def test_the_backtest_table_counts_the_churns_the_ground_truth_holds(nightly_run
             day = pd.Timestamp(row["date"])
             observed = con.execute(
                 "select account_id from marts.fct_account_snapshots "
-                "where observation_date = ? and not is_scoring_row",
+                "where observation_date = ? and is_model_row and not is_scoring_row",
                 [day.date()],
             ).df()
             assert row["accounts"] == len(observed)

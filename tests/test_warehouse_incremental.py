@@ -413,9 +413,10 @@ def test_future_events_leave_past_snapshots_unchanged(nights):
     night no longer observes."""
     before, after = nights["before_october"], nights["after_october"]
     cutoff = pd.Timestamp(nights["october_starts"])
-    past = before[~before["is_scoring_row"] & (before["observation_date"] <= cutoff)]
+    past = before[before["is_month_start"] & (before["observation_date"] <= cutoff)]
     assert past["observation_date"].nunique() >= 4
-    features = [c for c in before.columns if c not in [*OUTCOMES, "is_scoring_row"]]
+    roles = ["is_scoring_row", "is_month_start", "is_alert_night", "is_model_row"]
+    features = [c for c in before.columns if c not in [*OUTCOMES, *roles]]
     keys = ["account_id", "observation_date"]
     old = past[features].sort_values(keys).reset_index(drop=True)
     new = (
@@ -450,6 +451,8 @@ def test_dbt_docs_generate_documents_every_mart_column(nights):
     ]
     assert len(marts) >= 18
     for key in marts:
+        if "after_alerts" in manifest[key]["tags"]:
+            continue  # built after the alerts engine, not by a plain dbt build
         described = {c for c, spec in manifest[key]["columns"].items() if spec["description"]}
         built = {c.lower() for c in catalog[key]["columns"]}
         assert built <= described, f"{key}: undocumented columns {sorted(built - described)}"

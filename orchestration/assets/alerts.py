@@ -2,7 +2,6 @@
 (rules, lifecycle, budget, holdout) recorded in the warehouse by the alerts engine."""
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster_dbt import get_asset_key_for_model
 
 from alerts.engine import run_night
@@ -27,7 +26,9 @@ FEEDBACK = get_asset_key_for_model([warehouse_dbt_models], "stg_cs__alert_feedba
     pool="warehouse",
     deps=[RAW_ACCOUNTS, dg.AssetKey(["raw", "usage_events"])],
 )
-def holiday_calendar(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
+def holiday_calendar(
+    warehouse: WarehouseResource, pipeline: PipelineResource
+) -> dg.MaterializeResult:
     """Public holidays of every country the CRM names (the `holidays` package) and the
     company's own ranges (alerts.seasonality), with the activity expected on each day."""
     with warehouse.connect() as con:
@@ -48,8 +49,7 @@ def _sources_failing_checks(context: dg.AssetExecutionContext) -> list[str]:
         {
             key.asset_key.path[-1]
             for key, record in latest.items()
-            if record.run_id == context.run_id
-            and record.status == AssetCheckExecutionRecordStatus.FAILED
+            if record.run_id == context.run_id and record.status.value == "FAILED"
         }
     )
 

@@ -6,7 +6,7 @@ stops it and yesterday's ``outputs/latest/`` stays published."""
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.alerts import ALERT_HISTORY
+from orchestration.assets.alerts import ALERT_HISTORY, alert_state
 from orchestration.assets.model import churn_forecast, churn_scores
 from orchestration.assets.warehouse import alert_outcome_models, warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
@@ -49,10 +49,12 @@ def churn_report(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
 @dg.asset(
     group_name="outputs",
     deps=[churn_report, alert_list, winback_list, churn_forecast, warehouse_dbt_models,
-          alert_outcome_models],
+          alert_state, alert_outcome_models],
     kinds={"file"},
 )  # fmt: skip
-def publish_outputs(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
+def publish_outputs(
+    warehouse: WarehouseResource, pipeline: PipelineResource
+) -> dg.MaterializeResult:
     """Publish tonight's run folder as outputs/latest/: last, after every asset and every
     blocking check upstream of it passed."""
     with warehouse.connect(read_only=True) as con:

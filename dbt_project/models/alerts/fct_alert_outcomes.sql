@@ -2,7 +2,7 @@
 -- turned out (DOMAIN.md §7: track which alerts led to saves, which were false
 -- positives, which churners were missed; tune thresholds from that). An alert counts
 -- under every type that fired for it. Precision = alerts whose account churned within
--- var('alerts').horizon_days / alerts whose outcome is known. Save rate compares the
+-- var('alerts').horizon_days / alerts whose outcome is known (precision_rate). Save rate compares the
 -- churn rate of contacted alerts with the control group's (alerts held out as "do not
 -- contact"): 1 - contacted rate / control rate, null until the control group has a churn.
 {{ config(tags=['after_alerts']) }}
@@ -28,7 +28,8 @@ select
     count(*) as alerts_raised,
     count(churned_within_horizon) as alerts_with_outcome,
     coalesce(sum(churned_within_horizon), 0) as churned_within_horizon,
-    sum(churned_within_horizon) * 1.0 / nullif(count(churned_within_horizon), 0) as precision,
+    sum(churned_within_horizon) * 1.0 / nullif(count(churned_within_horizon), 0)
+        as precision_rate,
     count(case when churned_within_horizon = 0 then 1 end) as false_positives,
     count(case when close_reason = 'dismissed' then 1 end) as dismissed,
     {%- for code in codes %}

@@ -34,8 +34,8 @@ alerted as (
     inner join {{ ref('int_alerts_evaluated') }} as a
         on
             c.account_id = a.account_id
-            and a.opened_night < c.churned_on
-            and a.opened_night >= {{ dbt.dateadd('day', -horizon, 'c.churned_on') }}
+            and c.churned_on > a.opened_night
+            and {{ dbt.dateadd('day', -horizon, 'c.churned_on') }} <= a.opened_night
 )
 
 select

@@ -66,8 +66,8 @@ churned as (
     inner join {{ ref('int_churn_events_classified') }} as e
         on
             o.account_id = e.account_id
-            and e.churned_on > o.opened_night
-            and e.churned_on <= {{ dbt.dateadd('day', horizon, 'o.opened_night') }}
+            and o.opened_night < e.churned_on
+            and {{ dbt.dateadd('day', horizon, 'o.opened_night') }} >= e.churned_on
     group by o.alert_id
 )
 

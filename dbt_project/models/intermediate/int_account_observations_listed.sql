@@ -87,3 +87,6 @@ left join period_in_force as p
     on o.observation_date = p.observation_date and o.account_id = p.account_id
 left join crm_then as c
     on o.observation_date = c.observation_date and o.account_id = c.account_id
+-- a subscription billed before the CRM's signup date (a signup re-dated later) starts
+-- being observed at the signup
+where a.signup_date <= o.observation_date

@@ -11,8 +11,8 @@
 
 with bounds as (
     select
-        cast({{ dbt.dateadd('day', -(var('metrics')['min_history_days'] + 10), 'min(activity_date)') }} as date)
-            as first_day,
+        {%- set margin = var('metrics')['min_history_days'] + 10 %}
+        cast({{ dbt.dateadd('day', -margin, 'min(activity_date)') }} as date) as first_day,
         {{ as_of_date() }} as as_of_date
     from {{ ref('fct_account_daily_usage') }}
 ),
@@ -39,7 +39,7 @@ expected as (
     left join {{ source('reference', 'holiday_calendar') }} as h
         on
             d.calendar_date = h.holiday_date
-            and (h.country is null or h.country = c.country)
+            and (h.country is null or c.country = h.country)
     group by c.country, d.calendar_date
 )
 

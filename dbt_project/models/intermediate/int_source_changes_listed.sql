@@ -11,13 +11,16 @@
 -- from fct_account_daily_usage (the newest load of each rebuilt day), the other sources
 -- from their raw rows compared with the previous version of the same key. A change of
 -- the configuration the stored dates depend on (metrics, health, re-sign gap, minimum
--- tenure) is logged as a 'configuration' change reaching every date, so the next run
+-- tenure, the alerts' seasonality, which the health score's usage reads) is
+-- logged as a 'configuration' change reaching every date, so the next run
 -- rebuilds them all instead of mixing two definitions in one table.
 {%- set lookback = var('metrics')['min_history_days'] %}
 {%- set gap = var('resign_gap_days') %}
-{%- set config_text = [var('metrics'), var('health'), var('resign_gap_days'), var('min_tenure_days')]
-    | tojson %}
-{%- set fingerprint = dbt.hash("'" ~ config_text ~ "'") %}
+{%- set config_text = [
+    var('metrics'), var('health'), var('resign_gap_days'), var('min_tenure_days'),
+    var('alerts')['seasonality'],
+] | tojson %}
+{%- set fingerprint = dbt.hash("'" ~ config_text | replace("'", "''") ~ "'") %}
 {{
     config(
         materialized='incremental',

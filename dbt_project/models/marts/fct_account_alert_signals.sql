@@ -6,10 +6,9 @@
 -- (alerts/), which reads this view for the nights it evaluates; no label or outcome
 -- column is here, so a rule cannot see the future.
 --
--- Seasonality: a window's logins are divided by its expected activity days (the sum of
--- int_country_activity_days_listed's expected share over the window, for the account's
--- country), so a holiday dip is not read as a decline, and inactivity is counted in
--- expected activity days, so a week of public holidays is not a week of silence.
+-- Seasonality (int_account_activity_expected): a window's logins are divided by its
+-- expected activity days, so a holiday dip is not read as a decline, and inactivity is
+-- counted in expected activity days, so a week of public holidays is not a week of silence.
 -- Usage is team-level throughout: an account is quiet only when all its users are.
 {{ config(materialized='view') }}
 {%- set ms = var('metrics')['milestones'] %}
@@ -21,61 +20,11 @@
 with nights as (
     select
         s.*,
-        coalesce(a.country, '') as country,
         a.company_name,
-        a.signup_date,
-        -- days of each window the account existed (as fct_account_usage_trends counts them)
-        case when s.tenure_days < 30 then greatest(s.tenure_days, 1) else 30 end as days_in_30d,
-        least(greatest(s.tenure_days - 30, 0), 90) as days_in_prior_90d
+        a.signup_date
     from {{ ref('fct_account_snapshots') }} as s
     inner join {{ ref('stg_crm__accounts') }} as a on s.account_id = a.account_id
     where s.is_alert_night
-),
-
-calendar as (
-    select * from {{ ref('int_country_activity_days_listed') }}
-),
-
-expected as (
-    -- expected activity days in each window: differences of running totals
-    select
-        n.account_id,
-        n.observation_date,
-        d1.expected_days_through - d8.expected_days_through as expected_days_7d,
-        d1.expected_days_through - s30.expected_days_through as expected_days_30d,
-        s30.expected_days_through - s120.expected_days_through as expected_days_prior_90d,
-        -- the night itself counts as one normal day, so that without holidays these equal
-        -- days_since_last_login / _core_action
-        d1.expected_days_through - ll.expected_days_through + 1 as expected_days_since_last_login,
-        d1.expected_days_through - lc.expected_days_through + 1
-            as expected_days_since_last_core_action
-    from nights as n
-    left join {{ ref('int_account_usage_windows_aggregated') }} as w
-        on n.account_id = w.account_id and n.observation_date = w.observation_date
-    left join calendar as d1
-        on
-            n.country = d1.country
-            and d1.calendar_date = cast({{ dbt.dateadd('day', -1, 'n.observation_date') }} as date)
-    left join calendar as d8
-        on
-            n.country = d8.country
-            and d8.calendar_date = cast({{ dbt.dateadd('day', -8, 'n.observation_date') }} as date)
-    left join calendar as s30
-        on
-            n.country = s30.country
-            and s30.calendar_date
-            = cast({{ dbt.dateadd('day', '-1 - n.days_in_30d', 'n.observation_date') }} as date)
-    left join calendar as s120
-        on
-            n.country = s120.country
-            and s120.calendar_date = cast(
-                {{ dbt.dateadd('day', '-1 - n.days_in_30d - n.days_in_prior_90d', 'n.observation_date') }}
-                as date
-            )
-    left join calendar as ll
-        on n.country = ll.country and w.last_login_date = ll.calendar_date
-    left join calendar as lc
-        on n.country = lc.country and w.last_core_action_date = lc.calendar_date
 ),
 
 sums as (
@@ -96,7 +45,7 @@ select
     n.plan,
     n.contract_term,
     n.csm_owner,
-    n.country,
+    e.country,
     n.seats,
     n.mrr,
     n.mrr * 12 as arr,
@@ -118,15 +67,11 @@ select
     e.expected_days_7d,
     e.expected_days_30d,
     e.expected_days_prior_90d,
-    n.logins_7d / nullif(e.expected_days_7d, 0) as login_rate_7d,
-    n.logins_30d / nullif(e.expected_days_30d, 0) as login_rate_30d,
-    coalesce(m.logins_prior_90d, 0) / nullif(e.expected_days_prior_90d, 0) as login_rate_prior_90d,
-    (n.logins_30d / nullif(e.expected_days_30d, 0))
-    / nullif(coalesce(m.logins_prior_90d, 0) / nullif(e.expected_days_prior_90d, 0), 0)
-    - 1 as seasonal_logins_change_30v90,
-    (n.logins_7d / nullif(e.expected_days_7d, 0))
-    / nullif(coalesce(m.logins_prior_90d, 0) / nullif(e.expected_days_prior_90d, 0), 0)
-    - 1 as seasonal_logins_change_7v90,
+    e.login_rate_7d,
+    e.login_rate_30d,
+    e.login_rate_prior_90d,
+    e.seasonal_logins_change_30v90,
+    e.seasonal_logins_change_7v90,
     coalesce(m.core_actions_prior_90d, 0) as core_actions_prior_90d,
     n.days_since_last_login,
     coalesce(e.expected_days_since_last_login, n.days_since_last_login)
@@ -167,7 +112,8 @@ select
     n.health_score,
     h.health_band
 from nights as n
-inner join expected as e on n.account_id = e.account_id and n.observation_date = e.observation_date
+inner join {{ ref('int_account_activity_expected') }} as e
+    on n.account_id = e.account_id and n.observation_date = e.observation_date
 left join sums as m on n.account_id = m.account_id and n.observation_date = m.observation_date
 inner join {{ ref('fct_account_adoption') }} as a
     on n.account_id = a.account_id and n.observation_date = a.observation_date

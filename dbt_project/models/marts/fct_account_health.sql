@@ -1,5 +1,6 @@
 -- Grain: one row per account per observation date. A composite 0-100 health score
--- (DOMAIN.md §4) from six component scores, each 0-100 and visible here. Weights and
+-- (DOMAIN.md §4) from six component scores (usage against the account's own baseline is
+-- seasonality-adjusted: int_account_activity_expected), each 0-100 and visible here. Weights and
 -- band bounds come from var('health'); a component with no data for the account (never
 -- surveyed, help desk not exported, no payment attempts) is left out and the remaining
 -- weights are renormalised, so missing data neither helps nor hurts. Incremental by
@@ -13,7 +14,8 @@ with inputs as (
         o.account_id,
         o.observation_date,
         t.logins_30d_tenure_scaled,
-        t.logins_change_30v90,
+        -- against its own baseline per expected activity day: a holiday dip is not a drop
+        x.seasonal_logins_change_30v90 as logins_change_30v90,
         b.median_logins_30d,
         a.feature_depth_share,
         a.active_user_share_30d,
@@ -26,6 +28,8 @@ with inputs as (
     from {{ ref('int_account_observations_listed') }} as o
     inner join {{ ref('fct_account_usage_trends') }} as t
         on o.account_id = t.account_id and o.observation_date = t.observation_date
+    inner join {{ ref('int_account_activity_expected') }} as x
+        on o.account_id = x.account_id and o.observation_date = x.observation_date
     inner join {{ ref('fct_account_adoption') }} as a
         on o.account_id = a.account_id and o.observation_date = a.observation_date
     inner join {{ ref('fct_account_support') }} as s

@@ -20,7 +20,7 @@ nights as (
         max(month_start.observation_date) as quarter_end_date
     from dates as night
     inner join dates as month_start
-        on month_start.is_month_start and month_start.observation_date < night.observation_date
+        on night.observation_date > month_start.observation_date and month_start.is_month_start
     where night.is_alert_night
     group by night.observation_date
 ),
@@ -65,12 +65,11 @@ quarters as (
 
 depth as (
     select
-        account_id,
-        night,
         {%- for q in range(n + 1) %}
-            max(case when quarters_ago = {{ q }} then features_used end) as features_q{{ q }}
-            {{- ',' if not loop.last }}
+            max(case when quarters_ago = {{ q }} then features_used end) as features_q{{ q }},
         {%- endfor %}
+        account_id,
+        night
     from quarters
     group by account_id, night
 ),

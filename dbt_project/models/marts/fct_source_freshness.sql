@@ -55,5 +55,5 @@ select
 from nights as n
 cross join sources as s
 left join record_days as r
-    on s.source_name = r.source_name and r.record_date < n.night
+    on s.source_name = r.source_name and n.night > r.record_date
 group by n.night, s.source_name

@@ -5,7 +5,7 @@ select
     feedback_id,
     trim(alert_id) as alert_id,
     account_id,
-    lower(trim(action)) as action,
+    lower(trim(action)) as action,  -- noqa: RF04
     lower(trim(reason_code)) as reason_code,
     trim(alert_type) as alert_type,
     csm_owner,
