@@ -58,8 +58,9 @@ lint: $(STAMP)
 test: $(MANIFEST) lint
 	$(BIN)/pytest
 
+# the venv on PATH: dagster-dbt's prepare_if_dev() runs `dbt parse` by name
 dev: $(MANIFEST)
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # The model against the simulator's ground truth (after make run): share of the ceiling.
 quality: $(STAMP)

@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from alerts.engine import first_signal_night, replay
-from alerts.store import REPLAY_SCHEMA
+from alerts.store import REPLAY_SCHEMA, insert_frame
 
 REPLAY_SCORES = f"{REPLAY_SCHEMA}_model.scores"
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -123,11 +123,7 @@ def write_replay_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) ->
         f"create or replace table {REPLAY_SCORES} (account_id varchar, as_of_date date, "
         "churn_probability double, reasons varchar[])"
     )
-    con.register("_replay_scores", scores)
-    try:
-        con.execute(f"insert into {REPLAY_SCORES} by name select * from _replay_scores")
-    finally:
-        con.unregister("_replay_scores")
+    insert_frame(con, REPLAY_SCORES, scores)
     return REPLAY_SCORES
 
 

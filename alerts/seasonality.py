@@ -17,6 +17,8 @@ import duckdb
 import holidays
 import pandas as pd
 
+from alerts.store import insert_frame
+
 CALENDAR_TABLE = "reference.holiday_calendar"
 CALENDAR_COLUMNS = ["country", "holiday_date", "holiday_name", "expected_activity"]
 
@@ -100,11 +102,7 @@ def write_holiday_calendar(
         f"create or replace table {CALENDAR_TABLE} (country varchar, holiday_date date not null, "
         "holiday_name varchar, expected_activity double not null)"
     )
-    con.register("_calendar", calendar)
-    try:
-        con.execute(f"insert into {CALENDAR_TABLE} by name select * from _calendar")
-    finally:
-        con.unregister("_calendar")
+    insert_frame(con, CALENDAR_TABLE, calendar)
     return {
         "days": len(calendar),
         "countries": sorted(set(countries) - set(unknown)),

@@ -96,6 +96,16 @@ def previous_state(
     return frame
 
 
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert a DataFrame into an existing table by column name."""
+    name = f"_insert_{table.replace('.', '_')}"
+    con.register(name, frame)
+    try:
+        con.execute(f"insert into {table} by name select * from {name}")
+    finally:
+        con.unregister(name)
+
+
 def write_night(
     con: duckdb.DuckDBPyConnection,
     schema: str,
@@ -109,14 +119,8 @@ def write_night(
         for table in _TABLES:
             con.execute(f"delete from {schema}.{table} where night = ?", [night])
         for table, frame in tables.items():
-            if frame.empty:
-                continue
-            name = f"_night_{table}"
-            con.register(name, frame)
-            try:
-                con.execute(f"insert into {schema}.{table} by name select * from {name}")
-            finally:
-                con.unregister(name)
+            if not frame.empty:
+                insert_frame(con, f"{schema}.{table}", frame)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

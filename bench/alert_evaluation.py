@@ -106,19 +106,20 @@ def precision(episodes: pd.DataFrame, truth: pd.DataFrame, horizon: int) -> dict
     }
 
 
+def lead_window_churners(truth: pd.DataFrame, first, last, lead: int) -> pd.DataFrame:
+    """The churners whose cancel request leaves room for a ``lead``-day warning inside
+    the replayed nights [first, last]."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    warn_by = truth["cancel_requested_at"] - timedelta(days=lead)
+    return truth[warn_by.notna() & (warn_by >= first) & (warn_by <= last)]
+
+
 def recall_with_lead(
     episodes: pd.DataFrame, truth: pd.DataFrame, first, last, lead: int, horizon: int,
     voluntary_only: bool = False,
 ) -> dict:  # fmt: skip
-    """Churners whose cancel request leaves room for a ``lead``-day warning inside the
-    replayed nights, and the share of them alerted at least ``lead`` days ahead."""
-    first, last = pd.Timestamp(first), pd.Timestamp(last)
-    requested = truth["cancel_requested_at"]
-    churners = truth[
-        requested.notna()
-        & (requested - timedelta(days=lead) >= first)
-        & (requested - timedelta(days=lead) <= last)
-    ]
+    """Of the lead-window churners, the share alerted at least ``lead`` days ahead."""
+    churners = lead_window_churners(truth, first, last, lead)
     if voluntary_only:
         churners = churners[churners["churn_type"].eq("voluntary")]
     by_account = episodes.groupby("account_id")
@@ -143,13 +144,7 @@ def decay_ceiling(truth: pd.DataFrame, first, last, lead: int) -> dict:
     fade (the simulator's decay) at least ``lead`` days before the cancel request: an
     upper bound for usage rules, which could at best see the decay the day it starts.
     Involuntary churn, hidden shocks and decay starting later are invisible that early."""
-    first, last = pd.Timestamp(first), pd.Timestamp(last)
-    requested = truth["cancel_requested_at"]
-    churners = truth[
-        requested.notna()
-        & (requested - timedelta(days=lead) >= first)
-        & (requested - timedelta(days=lead) <= last)
-    ]
+    churners = lead_window_churners(truth, first, last, lead)
     decay_start = churners["churn_date"] - pd.to_timedelta(churners["decay_days"], unit="D")
     visible = churners["usage_decays_before_churn"].astype(bool) & (
         decay_start <= churners["cancel_requested_at"] - timedelta(days=lead)
