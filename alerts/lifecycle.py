@@ -246,9 +246,10 @@ def _change(alert: Mapping[str, Any], was: str | None, reason: str) -> dict:
 def apply_budget(
     history: pd.DataFrame, night: date, alerts_config: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """Deliver each CSM's most important undelivered alerts up to the budget; the rest
-    are deferred (still open, counted, first in line the next night). Critical alerts
-    are delivered over the budget when ``critical_over_budget`` is ``deliver``."""
+    """Deliver each CSM's undelivered alerts up to the budget: those deferred the most
+    nights first (none waits behind newer ones for ever), then by severity weight x
+    revenue at risk; the rest are deferred (still open, counted). Critical alerts are
+    delivered over the budget when ``critical_over_budget`` is ``deliver``."""
     budget = alerts_config["budget"]
     if history.empty:
         return history
@@ -264,14 +265,14 @@ def apply_budget(
     )
     weight = frame["severity"].map(budget["severity_weight"]).astype(float)
     frame["_score"] = weight * frame["revenue_at_risk"].astype(float).fillna(0.0)
-    frame["_carried"] = frame["deferred_nights"].fillna(0).astype(int) > 0
+    frame["_waited"] = frame["deferred_nights"].fillna(0).astype(int)
     frame["_critical"] = frame["severity"].eq("critical") & (
         budget["critical_over_budget"] == "deliver"
     )
     deliver = pd.Series(False, index=frame.index)
     over = pd.Series(False, index=frame.index)
     pending = frame[needs_delivery].sort_values(
-        ["_critical", "_carried", "_score"], ascending=[False, False, False]
+        ["_critical", "_waited", "_score"], ascending=[False, False, False]
     )
     for _, group in pending.groupby("csm_owner", sort=False):
         rank = np.arange(len(group))
@@ -288,4 +289,4 @@ def apply_budget(
     ].astype(int)
     sla = frame["severity"].map(alerts_config["sla_hours"]).astype(float)
     frame.loc[deliver, "sla_due_at"] = night_ts + pd.to_timedelta(sla[deliver], unit="h")
-    return frame.drop(columns=["_score", "_carried", "_critical"])
+    return frame.drop(columns=["_score", "_waited", "_critical"])

@@ -123,11 +123,11 @@ def test_an_open_ticket_demotes_usage_alerts(con):
 
 
 def test_alerts_over_a_csms_budget_wait_and_go_first_the_next_night(con):
-    config = _config(budget__per_csm_per_day=2)
+    config = _config(budget__per_csm_per_day=1)
 
     def rows(night):
-        # three confirmed alerts for one CSM, revenue at risk 3 > 2 > 1; tomorrow the model
-        # also flags a bigger account (no grace period for the model's risk)
+        # three confirmed alerts for one CSM, revenue at risk A3 > A2 > A1; tomorrow the
+        # model also flags a bigger account (no grace period for the model's risk)
         accounts = [
             signal_row(f"A{i}", night, **CONFIRMED, arr=10000.0 + 1000 * i) for i in (1, 2, 3)
         ]
@@ -137,13 +137,21 @@ def test_alerts_over_a_csms_budget_wait_and_go_first_the_next_night(con):
         )
         return accounts
 
-    _run(con, config, 2, rows)
-    first, second = _history(con, FIRST_NIGHT), _history(con, FIRST_NIGHT + timedelta(days=1))
-    assert sorted(first.loc[first["is_delivered_tonight"], "account_id"]) == ["A2", "A3"]
-    assert list(first.loc[first["is_deferred_tonight"], "account_id"]) == ["A1"]
-    # the deferred one first, then the biggest new one; nothing is lost
-    assert sorted(second.loc[second["is_delivered_tonight"], "account_id"]) == ["A1", "A4"]
-    assert second["status"].isin(["new", "open"]).all() and len(second) == 4
+    _run(con, config, 3, rows)
+    nights_ = [_history(con, FIRST_NIGHT + timedelta(days=i)) for i in range(3)]
+
+    def delivered(history):
+        return sorted(history.loc[history["is_delivered_tonight"], "account_id"])
+
+    assert delivered(nights_[0]) == ["A3"]
+    assert sorted(nights_[0].loc[nights_[0]["is_deferred_tonight"], "account_id"]) == ["A1", "A2"]
+    # yesterday's deferred alerts go first (the bigger one), ahead of tonight's bigger A4
+    assert delivered(nights_[1]) == ["A2"]
+    assert delivered(nights_[2]) == ["A1"]
+    assert nights_[2].set_index("account_id").loc["A1", "deferred_nights"] == 2
+    # nothing is lost: every alert is still open, A4 waiting its turn
+    assert nights_[2]["status"].isin(["new", "open"]).all() and len(nights_[2]) == 4
+    assert nights_[2].set_index("account_id").loc["A4", "is_deferred_tonight"]
 
 
 def test_a_critical_alert_is_delivered_over_the_budget(con):
