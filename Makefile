@@ -2,6 +2,7 @@
 #   make run    generate demo data and materialise the whole asset graph once
 #   make test   lint (ruff, sqlfluff) + pytest  (.ci/run calls exactly this)
 #   make dev    Dagster UI on http://127.0.0.1:3000
+#   make serve  the published site (outputs/latest/) read-only on http://127.0.0.1:8000
 #   make bench  benchmark the pipeline phases (SIZE=tiny|demo|large|model, see bench/README.md)
 #   make quality  the demo model against the simulator's ground truth (after make run)
 
@@ -24,7 +25,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: install run test lint dev bench quality data manifest lock clean
+.PHONY: install browser run test lint dev serve bench quality data manifest lock clean
 
 install: $(STAMP)
 
@@ -55,12 +56,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
-test: $(MANIFEST) lint
+test: $(MANIFEST) lint browser
 	$(BIN)/pytest
+
+# The site's browser tests drive Debian's chromium through Playwright (Playwright's own
+# browser download does not work offline); installed once, as root or through sudo.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 # the venv on PATH: dagster-dbt's prepare_if_dev() runs `dbt parse` by name
 dev: $(MANIFEST)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Read-only (GET/HEAD only) on the loopback interface: the site and its CSVs, offline.
+PORT ?= 8000
+serve:
+	@test -f "$(CHURN_OUTPUTS_DIR)/latest/index.html" || { echo "nothing published yet: run make run first"; exit 1; }
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory "$(CHURN_OUTPUTS_DIR)/latest"
 
 # The model against the simulator's ground truth (after make run): share of the ceiling.
 quality: $(STAMP)

@@ -216,7 +216,8 @@ def phase_alerts(workdir: Path, scale: Scale) -> dict[str, Any]:
 
 
 def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
-    """Alert list, win-back list, HTML page and publish: the output assets' steps, in order."""
+    """Every output asset's step, in the graph's order, each timed: alert list, win-back
+    list, scores, drafts, the site (account charts dominate), publish."""
     import duckdb
 
     from pipeline_config import load_config, resolve_paths, warehouse_settings
@@ -224,17 +225,32 @@ def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
 
     config, paths = load_config(), resolve_paths()
     con = duckdb.connect(str(paths.warehouse), read_only=True, config=warehouse_settings())
+    timings: dict[str, float] = {}
+
+    def timed(name: str, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        started = time.perf_counter()
+        result = step()
+        timings[f"{name}_s"] = round(time.perf_counter() - started, 2)
+        return result
+
     try:
-        alerts = steps.write_alert_list(con, paths)
-        winback = steps.write_winback_list(con, paths, config["winback"])
-        page = steps.write_report(con, paths)
-        steps.publish(paths, page["as_of"])
+        alerts = timed("alert_list", lambda: steps.write_alert_list(con, paths))
+        winback = timed("winback_list", lambda: steps.write_winback_list(con, paths))
+        timed("score_list", lambda: steps.write_score_list(con, paths))
+        drafts = timed(
+            "drafts", lambda: steps.write_outreach_drafts(con, paths, config["outreach"])
+        )
+        site = timed("site", lambda: steps.write_site(con, paths, config))
+        timed("publish", lambda: steps.publish(paths, steps.tonight_night(con)))
     finally:
         con.close()
     return {
         "alerts": alerts["open_alerts"],
         "winback_candidates": winback["candidates"],
-        "html_bytes": Path(page["page"]).stat().st_size,
+        "drafts": drafts["drafts"],
+        "site_pages": site["pages"],
+        "account_pages": site["account_pages"],
+        **timings,
     }
 
 

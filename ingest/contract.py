@@ -84,6 +84,7 @@ ACCOUNTS = SourceContract(
         _c("country"),
         _c("timezone"),
         _c("snapshot_date", "DATE", not_future=True),
+        _c("do_not_contact", "BOOLEAN"),  # CRM opt-out: never on an outreach list
     ),
 )
 
@@ -195,6 +196,7 @@ SUPPORT_TICKETS = SourceContract(
         _c("priority"),
         _c("category"),
         _c("csat", "DOUBLE", min=1, max=5),
+        _c("subject"),
         _c("updated_at", "TIMESTAMP", not_future=True),
     ),
 )

@@ -11,7 +11,14 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.alerts import alert_state, holiday_calendar
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.model import churn_forecast, churn_model, churn_scores
-from orchestration.assets.outputs import alert_list, churn_report, publish_outputs, winback_list
+from orchestration.assets.outputs import (
+    alert_list,
+    cs_site,
+    outreach_drafts,
+    publish_outputs,
+    score_list,
+    winback_list,
+)
 from orchestration.assets.warehouse import alert_outcome_models, warehouse_dbt_models
 from orchestration.checks import asset_checks
 from orchestration.dbt_project import churn_dbt_project
@@ -30,7 +37,9 @@ defs = dg.Definitions(
         alert_outcome_models,
         alert_list,
         winback_list,
-        churn_report,
+        score_list,
+        outreach_drafts,
+        cs_site,
         publish_outputs,
     ],
     asset_checks=asset_checks,

@@ -64,7 +64,9 @@ def main() -> int:
         f"  alert list     {paths.latest / 'alerts.csv'} (per CSM: {paths.latest / 'alerts_by_csm'})"
     )
     print(f"  win-back list  {paths.latest / 'winback.csv'}")
-    print(f"  HTML page      {paths.latest / 'alerts.html'}")
+    print(f"  scores         {paths.latest / 'scores.csv'}")
+    print(f"  drafts         {paths.latest / 'drafts'} (for review; nothing is sent)")
+    print(f"  site           {paths.latest / 'index.html'} (or: make serve)")
     print(f"  models         {paths.models}")
     print(f"  forecast       {_forecast_line(result)}")
     return 0

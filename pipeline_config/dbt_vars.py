@@ -29,4 +29,17 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
             "reason_codes": config["alerts"]["feedback"]["reason_codes"],
             "seasonality": config["alerts"]["seasonality"],
         },
+        "winback": _winback_vars(config["winback"]),
+    }
+
+
+def _winback_vars(winback: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole winback section; product-update dates as ISO text (YAML may parse an
+    unquoted date, which --vars as JSON cannot carry)."""
+    return {
+        **winback,
+        "product_updates": [
+            {**update, "shipped_on": str(update["shipped_on"])}
+            for update in winback["product_updates"]
+        ],
     }

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     config = yaml.safe_load(DEFAULTS_PATH.read_text())
     user_path = path or os.environ.get(CONFIG_ENV_VAR)
     if not user_path:
+        validate_winback_config(config["winback"])
         return config
     overrides = yaml.safe_load(Path(user_path).read_text()) or {}
     unknown = sorted(set(overrides) - set(config))
@@ -40,4 +44,115 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             f"{user_path}: unknown configuration section(s) {unknown}; "
             f"known sections are {sorted(config)}"
         )
-    return _deep_merge(config, overrides)
+    merged = _deep_merge(config, overrides)
+    validate_winback_config(merged["winback"])
+    return merged
+
+
+WINBACK_KEYS = {
+    "touch_days", "touch_window_days", "inactive_days", "returned_within_days",
+    "poor_investment", "value_tiers", "offers", "product_updates",
+}  # fmt: skip
+OFFER_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _whole(value: Any, minimum: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def validate_winback_config(winback: Mapping[str, Any]) -> None:
+    """Raise ValueError naming every problem in the ``winback`` section. dbt reads it
+    as --vars: a typo would otherwise silently keep a default, or render SQL that
+    schedules touches on the wrong nights."""
+    problems: list[str] = []
+    unknown = sorted(set(winback) - WINBACK_KEYS)
+    if unknown:
+        problems.append(f"winback: unknown key(s) {unknown}; known: {sorted(WINBACK_KEYS)}")
+    missing = sorted(WINBACK_KEYS - set(winback))
+    if missing:
+        problems.append(f"winback: missing key(s) {missing}")
+        raise ValueError("invalid winback configuration:\n  " + "\n  ".join(problems))
+    touch_days = winback["touch_days"]
+    schedules_ok = (
+        isinstance(touch_days, list)
+        and touch_days
+        and all(_whole(d, 1) for d in touch_days)
+        and all(a < b for a, b in pairwise(touch_days))
+    )
+    if not schedules_ok:
+        problems.append(f"winback.touch_days: {touch_days!r} is not increasing whole days >= 1")
+    inactive = winback["inactive_days"]
+    if not _whole(inactive, 1):
+        problems.append(f"winback.inactive_days: {inactive!r} is not a whole number >= 1")
+    window = winback["touch_window_days"]
+    if not _whole(window, 1):
+        problems.append(f"winback.touch_window_days: {window!r} is not a whole number >= 1")
+    elif schedules_ok and _whole(inactive, 1):
+        # an inactive account's touches: on inactive_days, then the touch days above it
+        inactive_days = [inactive] + [d for d in touch_days if d > inactive]
+        gaps = [b - a for s in (touch_days, inactive_days) for a, b in pairwise(s)]
+        if gaps and window > min(gaps):
+            problems.append(
+                f"winback.touch_window_days ({window}) exceeds the smallest gap between two "
+                f"touch days ({min(gaps)}; inactive accounts: {inactive_days}): two touches "
+                "would be due at once"
+            )
+    if not _whole(winback["returned_within_days"], 0):
+        problems.append("winback.returned_within_days: not a whole number >= 0")
+    rules = winback["poor_investment"] if isinstance(winback["poor_investment"], Mapping) else {}
+    for key in ("min_tenure_days", "min_billed_periods"):
+        if not _whole(rules.get(key), 0):
+            problems.append(f"winback.poor_investment.{key}: not a whole number >= 0")
+    tiers = winback["value_tiers"] if isinstance(winback["value_tiers"], Mapping) else {}
+    high, medium = tiers.get("high"), tiers.get("medium")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (high, medium))
+    if not (numbers and high > medium >= 0):
+        problems.append(f"winback.value_tiers: need high > medium >= 0, got {dict(tiers)}")
+    offers = winback["offers"] if isinstance(winback["offers"], Mapping) else {}
+    for needed in ("default", "inactive"):
+        if needed not in offers:
+            problems.append(f"winback.offers: no '{needed}' offer")
+    waiting = set()
+    for reason, offer in offers.items():
+        if not isinstance(offer, Mapping):
+            problems.append(f"winback.offers.{reason}: needs offer_key and text")
+            continue
+        if not OFFER_KEY.match(str(reason)):
+            problems.append(f"winback.offers: reason {reason!r} is not lower_snake_case")
+        if not OFFER_KEY.match(str(offer.get("offer_key", ""))):
+            problems.append(f"winback.offers.{reason}.offer_key: missing or not lower_snake_case")
+        if not str(offer.get("text") or "").strip():
+            problems.append(f"winback.offers.{reason}.text: missing or empty")
+        wait = offer.get("wait_for_product_update", False)
+        if not isinstance(wait, bool):
+            problems.append(f"winback.offers.{reason}.wait_for_product_update: not true/false")
+        elif wait:
+            waiting.add(reason)
+        unknown_offer = sorted(set(offer) - {"offer_key", "text", "wait_for_product_update"})
+        if unknown_offer:
+            problems.append(f"winback.offers.{reason}: unknown key(s) {unknown_offer}")
+    updates = winback["product_updates"]
+    if not isinstance(updates, list):
+        problems.append("winback.product_updates: not a list")
+        updates = []
+    for i, update in enumerate(updates):
+        where = f"winback.product_updates[{i}]"
+        if not isinstance(update, Mapping) or not str(update.get("name") or "").strip():
+            problems.append(f"{where}: needs a name, shipped_on and reasons")
+            continue
+        try:
+            date.fromisoformat(str(update.get("shipped_on")))
+        except ValueError:
+            problems.append(f"{where}.shipped_on: {update.get('shipped_on')!r} is not YYYY-MM-DD")
+        reasons = update.get("reasons")
+        if not isinstance(reasons, list) or not reasons:
+            problems.append(f"{where}.reasons: a non-empty list of churn reasons")
+        else:
+            idle = sorted(set(reasons) - waiting)
+            if idle:
+                problems.append(
+                    f"{where}.reasons: {idle} wait for no product update (reasons whose offer "
+                    f"has wait_for_product_update: {sorted(waiting)})"
+                )
+    if problems:
+        raise ValueError("invalid winback configuration:\n  " + "\n  ".join(problems))

@@ -12,8 +12,6 @@ Columns are documented in outputs/README.md.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pandas as pd
 
 from alerts.lifecycle import OPEN
 from alerts.store import LIVE_SCHEMA
+from reports.names import unique_slugs
 from reports.publish import write_csv_safely
 
 ALERT_COLUMNS = [
@@ -96,15 +95,8 @@ def tonight_source_status(
 
 
 def csm_file_names(owners: list[str]) -> dict[str, str]:
-    """One file per owner; two owners whose names read alike ("Ana Ruiz", "ANA.RUIZ")
-    get the same readable name plus a short hash each, so neither overwrites the other."""
-    slugs = {o: re.sub(r"[^a-z0-9]+", "-", o.lower()).strip("-") or "unassigned" for o in owners}
-    clash = pd.Series(slugs).duplicated(keep=False)
-    return {
-        owner: (f"{slug}-{hashlib.sha1(owner.encode()).hexdigest()[:6]}" if clash[owner] else slug)
-        + ".csv"
-        for owner, slug in slugs.items()
-    }
+    """One file per owner (names that read alike get a hash each: reports.names)."""
+    return unique_slugs(owners, ".csv")
 
 
 def csm_actionable(alerts: pd.DataFrame) -> pd.DataFrame:

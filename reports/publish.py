@@ -2,6 +2,9 @@
 
 - CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are
   prefixed with a quote (CSV/formula injection).
+- Bidirectional-override characters (U+202A-U+202E, U+2066-U+2069) are removed from
+  every text cell and every value rendered into HTML: they can make a name read
+  backwards ("Trojan Source"-style spoofing) and carry no meaning in a company name.
 - Every file is written to a temp name and renamed into place.
 - Each run writes ``runs/<as_of>/``; ``latest/`` is then swapped to that run, so the
   previous outputs stay published if a run fails before this point.
@@ -16,9 +19,19 @@ from pathlib import Path
 import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def strip_bidi(value: object) -> object:
+    """``value`` without bidirectional-override characters (other values unchanged; a
+    markupsafe.Markup, i.e. markup the pipeline wrote itself, is left as it is)."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return value.translate(BIDI_CONTROLS)
+    return value
 
 
 def neutralise_formula(value: object) -> object:
+    value = strip_bidi(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

@@ -1,36 +1,51 @@
 """One function per output asset: each is the asset's whole body, so the Dagster assets
-stay glue and the benchmark runs exactly the same work (no queries copied)."""
+stay glue and the benchmark runs exactly the same work (no queries copied).
+
+Every step writes into tonight's run folder (``runs/<as_of>/``); ``publish`` swaps that
+folder in as ``latest/`` last, once everything upstream passed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from alerts.store import LIVE_SCHEMA
 from ml.score import SCORES_TABLE
 from pipeline_config import PipelinePaths
 from reports.alert_files import summarise, tonight_alerts, tonight_source_status, write_alert_files
+from reports.drafts import write_drafts
 from reports.publish import publish_latest, write_csv_safely
-from reports.run_files import run_dir_for, write_report_page
-from reports.winback import build_winback
+from reports.site.build import SiteSettings, build_site
+from reports.winback import read_reactivations, read_winback, touches_tonight
+
+SCORE_COLUMNS = ["account_id", "company_name", "csm_owner", "segment", "plan",
+                 "churn_probability", "risk_tier", "arr", "revenue_at_risk", "reasons",
+                 "model_version", "as_of_date"]  # fmt: skip
 
 
-def tonight_scores(con: duckdb.DuckDBPyConnection) -> tuple[Any, str, int]:
-    """The newest scored night: its date, the model version and how many accounts."""
-    return con.execute(
-        f"select as_of_date, any_value(model_version), count(*) from {SCORES_TABLE} "
-        f"where as_of_date = (select max(as_of_date) from {SCORES_TABLE}) group by as_of_date"
-    ).fetchone()
+def tonight_night(con: duckdb.DuckDBPyConnection) -> Any:
+    """The newest processed alert night: the run folder every output step writes."""
+    return con.execute(f"select max(night) from {LIVE_SCHEMA}.night_runs").fetchone()[0]
+
+
+def run_dir_for(runs_dir: Path, as_of: object) -> Path:
+    return runs_dir / pd.Timestamp(as_of).date().isoformat()
+
+
+def tonight_run_dir(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> Path:
+    return run_dir_for(paths.runs, tonight_night(con))
 
 
 def write_alert_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> dict[str, Any]:
     """alerts.csv, the per-CSM lists and source_status.csv from tonight's alert state."""
     alerts = tonight_alerts(con, LIVE_SCHEMA)
     status = tonight_source_status(con, LIVE_SCHEMA)
-    as_of = con.execute(f"select max(night) from {LIVE_SCHEMA}.night_runs").fetchone()[0]
-    path = write_alert_files(alerts, status, run_dir_for(paths.runs, as_of))
+    path = write_alert_files(alerts, status, tonight_run_dir(con, paths))
     return {
         "path": str(path),
         "open_alerts": len(alerts),
@@ -43,34 +58,77 @@ def write_alert_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> di
     }
 
 
-def write_winback_list(
-    con: duckdb.DuckDBPyConnection, paths: PipelinePaths, winback_config: Mapping[str, Any]
-) -> dict[str, Any]:
-    accounts = con.execute("select * from marts.dim_accounts").df()
-    winback = build_winback(accounts, winback_config)
-    path = write_csv_safely(
-        winback, run_dir_for(paths.runs, accounts["as_of_date"].iloc[0]) / "winback.csv"
-    )
+def write_winback_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> dict[str, Any]:
+    """winback.csv (every candidate, eligible first, excluded ones with the reason) and
+    winback_reactivations.csv, from the win-back marts."""
+    winback = read_winback(con)
+    run_dir = tonight_run_dir(con, paths)
+    path = write_csv_safely(winback, run_dir / "winback.csv")
+    write_csv_safely(read_reactivations(con), run_dir / "winback_reactivations.csv")
+    eligible = winback["excluded_reason"].isna()
     return {
         "path": str(path),
         "candidates": len(winback),
-        "high_priority": int(winback["priority"].eq("high").sum()),
-        "window_days": winback_config["window_days"],
-    }
+        "eligible": int(eligible.sum()),
+        "touches_tonight": len(touches_tonight(winback)),
+        **{f"excluded_{code}": int(n)
+           for code, n in winback["exclusion_code"].value_counts().items()},
+    }  # fmt: skip
 
 
-def write_report(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> dict[str, Any]:
-    """alerts.html, rendered from the run folder's CSVs."""
-    as_of, version, scored = tonight_scores(con)
-    page, alerts, winback = write_report_page(
-        run_dir_for(paths.runs, as_of), as_of, version, scored
+def write_score_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> dict[str, Any]:
+    """scores.csv: tonight's churn score of every active account, with its reasons."""
+    scores = con.execute(
+        f"""select s.account_id, a.company_name, a.csm_owner, a.segment, a.plan,
+                   s.churn_probability, s.risk_tier, s.arr, s.revenue_at_risk,
+                   array_to_string(s.reasons, '; ') as reasons, s.model_version, s.as_of_date
+            from {SCORES_TABLE} as s join marts.dim_accounts as a using (account_id)
+            where s.as_of_date = (select max(as_of_date) from {SCORES_TABLE})
+            order by s.churn_probability desc, s.account_id"""
+    ).df()[SCORE_COLUMNS]
+    scores["as_of_date"] = pd.to_datetime(scores["as_of_date"]).dt.strftime("%Y-%m-%d")
+    path = write_csv_safely(scores, tonight_run_dir(con, paths) / "scores.csv")
+    return {"path": str(path), "accounts": len(scores)}
+
+
+def write_outreach_drafts(
+    con: duckdb.DuckDBPyConnection, paths: PipelinePaths, outreach: Mapping[str, Any]
+) -> dict[str, Any]:
+    """drafts/: one draft per account for tonight's critical/high alerts delivered to a
+    CSM and tonight's win-back touches; drafts/index.csv lists them."""
+    index = write_drafts(
+        con,
+        tonight_run_dir(con, paths),
+        tonight_alerts(con, LIVE_SCHEMA),
+        touches_tonight(read_winback(con)),
+        outreach,
     )
     return {
-        "page": str(page),
-        "as_of": str(as_of),
-        "alerts": len(alerts),
-        "winback_candidates": len(winback),
+        "drafts": len(index),
+        "alert_drafts": int(index["kind"].eq("alert").sum()),
+        "winback_drafts": int(index["kind"].eq("winback").sum()),
     }
+
+
+def write_site(
+    con: duckdb.DuckDBPyConnection, paths: PipelinePaths, config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The offline site (index.html and its pages), after the CSVs and drafts it links."""
+    run_dir = tonight_run_dir(con, paths)
+    drafts = pd.read_csv(run_dir / "drafts" / "index.csv", dtype={"account_id": str})
+    meta = build_site(
+        con,
+        run_dir,
+        read_winback(con),
+        read_reactivations(con),
+        drafts,
+        SiteSettings(
+            health_bands=config["health"]["bands"],
+            renewal_days=config["site"]["renewal_days"],
+            chart_workers=config["site"]["chart_workers"],
+        ),
+    )
+    return {"index": str(run_dir / "index.html"), **meta}
 
 
 def publish(paths: PipelinePaths, as_of: object) -> dict[str, Any]:

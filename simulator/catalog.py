@@ -53,6 +53,15 @@ WINBACK_BASE = {
 SUPPORT_DRIVEN_REASONS = ("technical_problems", "poor_support")
 
 TICKET_CATEGORIES = ("how_to", "bug", "performance", "billing", "feature_request", "account")
+# the subject line a help desk shows for a ticket of each category
+TICKET_SUBJECTS = {
+    "how_to": "How do I set this up?",
+    "bug": "Something is broken",
+    "performance": "Pages are slow to load",
+    "billing": "Question about our invoice",
+    "feature_request": "Could you add this feature?",
+    "account": "Change to our account settings",
+}
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 PAYMENT_FAILURE_CODES = ("card_declined", "insufficient_funds", "expired_card")
 

@@ -1,11 +1,13 @@
 """CRM exports: a full snapshot of the account list at the end of every month.
 
 Snapshots carry the plan, seats and MRR in force on the snapshot date, so the pipeline
-can look up an account's attributes as they were at any past observation date.
+can look up an account's attributes as they were at any past observation date. About 3%
+of accounts carry the CRM's do-not-contact flag (an opt-out the win-back list honours).
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 
 import numpy as np
@@ -13,6 +15,20 @@ import pandas as pd
 
 from simulator.population import monthly_price
 from simulator.spec import SimulationSpec
+
+OPT_OUT_SHARE = 0.03  # accounts with the CRM's do-not-contact flag
+
+
+def do_not_contact(accounts: pd.DataFrame) -> np.ndarray:
+    """The opt-out flag of every account in ``accounts`` (the whole population), the same
+    in every snapshot. Drawn from a generator of its own, seeded from the seeded draw of
+    accounts (ids and company names), so the simulation's main random stream and every
+    other export stay exactly as they were."""
+    names = "|".join(
+        accounts["account_id"].astype(str) + ":" + accounts["company_name"].astype(str)
+    )
+    rng = np.random.default_rng(zlib.crc32(names.encode()))
+    return rng.random(len(accounts)) < OPT_OUT_SHARE
 
 
 def snapshot_dates(spec: SimulationSpec) -> list[date]:
@@ -24,6 +40,7 @@ def crm_snapshot(accounts: pd.DataFrame, lifecycle: pd.DataFrame, on: date) -> p
     """Every account signed up by ``on``, with the attributes in force that day."""
     day = pd.Timestamp(on)
     known = accounts["signup_date"] <= day
+    opted_out = do_not_contact(accounts)[known.to_numpy()]
     acc, life = accounts[known], lifecycle[known]
     changed = (life["plan_change_date"] <= day).to_numpy()
     seats = np.where(changed, life["seats_after"], acc["seats"]).astype(int)
@@ -61,5 +78,6 @@ def crm_snapshot(accounts: pd.DataFrame, lifecycle: pd.DataFrame, on: date) -> p
             "country": acc["country"],
             "timezone": acc["timezone"],
             "snapshot_date": on,
+            "do_not_contact": opted_out,
         }
     )

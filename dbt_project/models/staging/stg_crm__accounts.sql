@@ -1,5 +1,8 @@
 -- One row per account: its newest CRM snapshot (by snapshot date, then delivery).
 -- Incremental (macro newest_versions): a night ranks only the new deliveries.
+-- do_not_contact (the CRM opt-out) is false when the export leaves it out or empty. A
+-- warehouse built before the column existed needs one `dbt build --full-refresh -s
+-- stg_crm__accounts` (its stored rows lack the column).
 {{ config_newest_versions('account_id') }}
 
 with fresh as (
@@ -22,6 +25,7 @@ versions as (
         contact_email,
         country,
         timezone,
+        coalesce(do_not_contact, false) as do_not_contact,
         snapshot_date,
         _loaded_at,
         _source_file,

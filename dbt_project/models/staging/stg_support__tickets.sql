@@ -20,6 +20,7 @@ versions as (
         lower(trim(priority)) as priority,
         lower(trim(category)) as category,
         csat,
+        subject,
         updated_at,
         _loaded_at,
         _source_file,

@@ -10,5 +10,6 @@ select
         when score >= 9 then 'promoter'
         when score >= 7 then 'passive'
         else 'detractor'
-    end as nps_category
+    end as nps_category,
+    comment
 from {{ source('raw', 'nps_responses') }}

@@ -1,0 +1,1 @@
+"""The offline CS site (reports.site.build)."""
