@@ -104,10 +104,15 @@ def validate_winback_config(winback: Mapping[str, Any]) -> None:
         if not _whole(rules.get(key), 0):
             problems.append(f"winback.poor_investment.{key}: not a whole number >= 0")
     tiers = winback["value_tiers"] if isinstance(winback["value_tiers"], Mapping) else {}
-    high, medium = tiers.get("high"), tiers.get("medium")
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (high, medium))
-    if not (numbers and high > medium >= 0):
-        problems.append(f"winback.value_tiers: need high > medium >= 0, got {dict(tiers)}")
+    for high_key, medium_key in (("high", "medium"), ("high_mrr", "medium_mrr")):
+        high, medium = tiers.get(high_key), tiers.get(medium_key)
+        numbers = all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in (high, medium)
+        )
+        if not (numbers and high > medium >= 0):
+            problems.append(
+                f"winback.value_tiers: need {high_key} > {medium_key} >= 0, got {dict(tiers)}"
+            )
     offers = winback["offers"] if isinstance(winback["offers"], Mapping) else {}
     for needed in ("default", "inactive"):
         if needed not in offers:

@@ -99,10 +99,13 @@ def csm_file_names(owners: list[str]) -> dict[str, str]:
     return unique_slugs(owners, ".csv")
 
 
+def is_snoozed(alerts: pd.DataFrame) -> pd.Series:
+    return alerts["snoozed_until"].ne("") & (alerts["snoozed_until"] > alerts["data_as_of"])
+
+
 def csm_actionable(alerts: pd.DataFrame) -> pd.DataFrame:
     """What a CSM works on: delivered, contactable, not snoozed (new today first)."""
-    snoozed = alerts["snoozed_until"].ne("") & (alerts["snoozed_until"] > alerts["data_as_of"])
-    chosen = alerts[alerts["delivered_on"].ne("") & ~alerts["do_not_contact"] & ~snoozed]
+    chosen = alerts[alerts["delivered_on"].ne("") & ~alerts["do_not_contact"] & ~is_snoozed(alerts)]
     return chosen.sort_values("is_new_today", ascending=False, kind="stable")
 
 

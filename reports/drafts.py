@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reports.alert_files import csm_actionable
 from reports.names import unique_slugs
-from reports.publish import strip_bidi, write_csv_safely, write_text_atomically
+from reports.publish import rendered, write_csv_safely, write_text_atomically
 from reports.site.queries import top_features
 
 BUILT_IN_TEMPLATES = Path(__file__).with_name("outreach")
@@ -86,12 +86,15 @@ def write_drafts(
         loader=FileSystemLoader(folder),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
-        finalize=strip_bidi,
+        finalize=rendered,
     )
     accounts = con.execute(
         "select account_id, contact_name, renewal_date from marts.dim_accounts"
     ).df()
     chosen = alert_drafts(alerts, accounts, list(settings["alert_severities"]))
+    # one draft per account: an account with an alert draft gets no win-back draft too
+    # (a long-inactive paying account can be both); the CSM's alert call covers it
+    touches = touches[~touches["account_id"].isin(chosen["account_id"])]
     touches = touches.drop(columns=["contact_name", "renewal_date"], errors="ignore").merge(
         accounts, on="account_id", how="left"
     )
@@ -107,7 +110,7 @@ def write_drafts(
     for row in chosen.to_dict("records"):
         renewal = pd.to_datetime(row["renewal_date"])
         renewal_soon = bool(
-            pd.notna(renewal) and as_of is not None and (renewal - as_of).days <= 90
+            pd.notna(renewal) and as_of is not None and 0 <= (renewal - as_of).days <= 90
         )
         renewal_text = renewal.date().isoformat() if pd.notna(renewal) else ""
         subject = _subject(

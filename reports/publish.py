@@ -30,6 +30,14 @@ def strip_bidi(value: object) -> object:
     return value
 
 
+def rendered(value: object) -> object:
+    """What a template prints for a value (jinja2 ``finalize``): missing values (None,
+    NaN) as nothing rather than "None", text without bidirectional overrides."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return strip_bidi(value)
+
+
 def neutralise_formula(value: object) -> object:
     value = strip_bidi(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):

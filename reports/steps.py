@@ -21,6 +21,7 @@ from reports.alert_files import summarise, tonight_alerts, tonight_source_status
 from reports.drafts import write_drafts
 from reports.publish import publish_latest, write_csv_safely
 from reports.site.build import SiteSettings, build_site
+from reports.site.queries import tonight
 from reports.winback import read_reactivations, read_winback, touches_tonight
 
 SCORE_COLUMNS = ["account_id", "company_name", "csm_owner", "segment", "plan",
@@ -30,7 +31,7 @@ SCORE_COLUMNS = ["account_id", "company_name", "csm_owner", "segment", "plan",
 
 def tonight_night(con: duckdb.DuckDBPyConnection) -> Any:
     """The newest processed alert night: the run folder every output step writes."""
-    return con.execute(f"select max(night) from {LIVE_SCHEMA}.night_runs").fetchone()[0]
+    return tonight(con)
 
 
 def run_dir_for(runs_dir: Path, as_of: object) -> Path:
@@ -80,7 +81,8 @@ def write_score_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> di
     """scores.csv: tonight's churn score of every active account, with its reasons."""
     scores = con.execute(
         f"""select s.account_id, a.company_name, a.csm_owner, a.segment, a.plan,
-                   s.churn_probability, s.risk_tier, s.arr, s.revenue_at_risk,
+                   round(s.churn_probability, 4) as churn_probability, s.risk_tier,
+                   round(s.arr, 2) as arr, round(s.revenue_at_risk, 2) as revenue_at_risk,
                    array_to_string(s.reasons, '; ') as reasons, s.model_version, s.as_of_date
             from {SCORES_TABLE} as s join marts.dim_accounts as a using (account_id)
             where s.as_of_date = (select max(as_of_date) from {SCORES_TABLE})
@@ -126,6 +128,7 @@ def write_site(
             health_bands=config["health"]["bands"],
             renewal_days=config["site"]["renewal_days"],
             chart_workers=config["site"]["chart_workers"],
+            pages_for_low_alerts=config["site"]["pages_for_low_alerts"],
         ),
     )
     return {"index": str(run_dir / "index.html"), **meta}

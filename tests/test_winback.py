@@ -293,9 +293,13 @@ def test_lifetime_value_is_the_mrr_billed_over_every_spell(candidates):
 def test_value_tiers_follow_the_configured_thresholds(candidates):
     tiers = candidates.loc[["W-price-30", "W-tech-61", "W-small"], "value_tier"].to_dict()
     assert tiers == {"W-price-30": "high", "W-tech-61": "medium", "W-small": "low"}
-    high, medium = (load_config()["winback"]["value_tiers"][k] for k in ("high", "medium"))
+    tiers = load_config()["winback"]["value_tiers"]
+    value, mrr = candidates["lifetime_value"], candidates["last_mrr"]
     expected = np.select(
-        [candidates["lifetime_value"] >= high, candidates["lifetime_value"] >= medium],
+        [
+            (value >= tiers["high"]) | (mrr >= tiers["high_mrr"]),
+            (value >= tiers["medium"]) | (mrr >= tiers["medium_mrr"]),
+        ],
         ["high", "medium"],
         "low",
     )

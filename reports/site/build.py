@@ -20,9 +20,15 @@ import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from reports.alert_files import SEVERITY_ORDER, csm_actionable, csm_file_names, tonight_alerts
+from reports.alert_files import (
+    SEVERITY_ORDER,
+    csm_actionable,
+    csm_file_names,
+    is_snoozed,
+    tonight_alerts,
+)
 from reports.names import unique_slugs
-from reports.publish import strip_bidi, write_text_atomically
+from reports.publish import rendered, write_text_atomically
 from reports.site import charts, queries
 from reports.winback import in_cadence
 
@@ -30,7 +36,7 @@ _ENV = Environment(
     loader=PackageLoader("reports", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined,
-    finalize=strip_bidi,
+    finalize=rendered,
 )
 AT_RISK_SEVERITIES = ("critical", "high")
 PAGE_FOLDERS = ("accounts", "portfolio")
@@ -43,6 +49,7 @@ class SiteSettings:
     health_bands: Mapping[str, float]
     renewal_days: int
     chart_workers: int = 1
+    pages_for_low_alerts: bool = True
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -125,7 +132,8 @@ def build_site(
     alerts = tonight_alerts(con)
     cadence_over = int(winback["exclusion_code"].eq("past_last_touch").sum())
     winback = in_cadence(winback)
-    paged = sorted(set(alerts["account_id"]) | set(winback["account_id"]))
+    alerted = alerts if settings.pages_for_low_alerts else alerts[alerts["severity"].ne("low")]
+    paged = sorted(set(alerted["account_id"]) | set(winback["account_id"]))
     pages = unique_slugs(paged, ".html")
     portfolios = unique_slugs(sorted(overview["csm_owner"].dropna().unique()), ".html")
     draft_files = _draft_files(drafts)
@@ -158,12 +166,11 @@ def _write_inbox(
     )
     rows = records(actionable)
     for row in rows:
-        row["page"] = pages[row["account_id"]]
+        row["page"] = pages.get(row["account_id"])
         row["type_list"] = row["types"].split("; ") if row["types"] else []
         row["draft"] = drafts.get((row["account_id"], "alert"))
     owners = csm_file_names(sorted(actionable["csm_owner"].dropna().unique()))
     per_owner = actionable["csm_owner"].value_counts()
-    snoozed = alerts["snoozed_until"].ne("") & (alerts["snoozed_until"] > alerts["data_as_of"])
     writer.write(
         "index.html",
         "inbox.html.j2",
@@ -176,7 +183,7 @@ def _write_inbox(
             "open_alerts": len(alerts),
             "deferred": int(alerts["is_deferred"].sum()),
             "do_not_contact": int(alerts["do_not_contact"].sum()),
-            "snoozed": int(snoozed.sum()),
+            "snoozed": int(is_snoozed(alerts).sum()),
             "filters": [
                 {"name": "csm", "label": "CSM", "values": sorted(per_owner.index)},
                 {
@@ -226,8 +233,9 @@ def _write_accounts(
     weekly = _by_account(queries.weekly_usage(con, accounts))
     health = _by_account(queries.health_history(con, accounts))
     history = _by_account(queries.alert_history(con, accounts))
-    tickets = _by_account(queries.recent_tickets(con, accounts))
-    nps = _by_account(queries.recent_nps(con, accounts))
+    night = queries.tonight(con)
+    tickets = _by_account(queries.recent_tickets(con, accounts, night))
+    nps = _by_account(queries.recent_nps(con, accounts, night))
     features = _by_account(queries.top_features(con, accounts))
     milestones = {r["account_id"]: r for r in records(queries.milestones(con, accounts))}
     wins = {r["account_id"]: r for r in records(winback)}
@@ -244,7 +252,6 @@ def _write_accounts(
     )
     for account, svg in zip(accounts, svgs, strict=True):
         profile = profiles[account]
-        profile["due_by"] = profile["sla_due_at"]
         profile["portfolio"] = portfolios.get(profile["csm_owner"])
         profile["draft"] = drafts.get((account, "alert"))
         profile["winback_draft"] = drafts.get((account, "winback"))
@@ -288,7 +295,7 @@ def _write_portfolios(
     settings: SiteSettings,
 ) -> None:
     active = overview[~overview["has_churned"]].copy()
-    active["page"] = active["account_id"].map(pages)
+    active["page"] = active["account_id"].map(pages)  # NaN: no page (no alert, not win-back)
     active["_rank"] = active["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
     active = active.sort_values(["_rank", "health_score", "arr"], ascending=[True, True, False])
     summaries = []

@@ -11,10 +11,10 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from alerts.lifecycle import OPEN
 from alerts.store import LIVE_SCHEMA
 from ml.score import SCORES_TABLE
 
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 HEALTH_TREND_DAYS = 28  # the health arrow compares with the score four weeks earlier
 
 
@@ -42,9 +42,9 @@ def account_overview(con: duckdb.DuckDBPyConnection, night: date) -> pd.DataFram
         ),
         open_alert as (
             select account_id, alert_id, severity, primary_type, types, reason, playbook,
-                   sla_due_at, first_delivered_night
+                   strftime(sla_due_at, '%Y-%m-%d %H:%M UTC') as due_by, first_delivered_night
             from {LIVE_SCHEMA}.alert_history
-            where night = ? and status in ('new', 'open', 'escalated')
+            where night = ? and status in (select unnest(?::varchar[]))
         ),
         scores as (
             select account_id, churn_probability, risk_tier, reasons
@@ -60,14 +60,14 @@ def account_overview(con: duckdb.DuckDBPyConnection, night: date) -> pd.DataFram
             h.health_score - b.health_score as health_change,
             s.churn_probability, s.risk_tier, s.reasons as score_reasons,
             o.alert_id, o.severity, o.primary_type, o.types, o.reason as alert_reason,
-            o.playbook, o.sla_due_at, o.first_delivered_night
+            o.playbook, o.due_by, o.first_delivered_night
         from marts.dim_accounts as a
         left join health_now as h using (account_id)
         left join health_before as b using (account_id)
         left join scores as s using (account_id)
         left join open_alert as o using (account_id)
         """,
-        [night, night, night, night],
+        [night, night, night, list(OPEN), night],
     ).df()
 
 
@@ -128,30 +128,36 @@ def milestones(con: duckdb.DuckDBPyConnection, accounts: Sequence[str]) -> pd.Da
     )
 
 
-def recent_tickets(con: duckdb.DuckDBPyConnection, accounts: Sequence[str]) -> pd.DataFrame:
-    """The ten newest support tickets of each account."""
+def recent_tickets(
+    con: duckdb.DuckDBPyConnection, accounts: Sequence[str], night: date
+) -> pd.DataFrame:
+    """The ten newest support tickets of each account opened before the as-of night."""
     return _for_accounts(
         con,
         """select account_id, ticket_id, opened_at, closed_at, status, priority, category,
                   subject, csat
            from staging.stg_support__tickets
-           where account_id in (select unnest(?))
+           where account_id in (select unnest(?)) and opened_at < ?
            qualify row_number() over (partition by account_id order by opened_at desc) <= 10
            order by account_id, opened_at desc""",
         accounts,
+        night,
     )
 
 
-def recent_nps(con: duckdb.DuckDBPyConnection, accounts: Sequence[str]) -> pd.DataFrame:
-    """The five newest NPS answers of each account, with the comment."""
+def recent_nps(
+    con: duckdb.DuckDBPyConnection, accounts: Sequence[str], night: date
+) -> pd.DataFrame:
+    """The five newest NPS answers of each account before the as-of night, with the comment."""
     return _for_accounts(
         con,
         """select account_id, responded_at, score, nps_category, comment
            from staging.stg_surveys__nps_responses
-           where account_id in (select unnest(?))
+           where account_id in (select unnest(?)) and responded_at < ?
            qualify row_number() over (partition by account_id order by responded_at desc) <= 5
            order by account_id, responded_at desc""",
         accounts,
+        night,
     )
 
 

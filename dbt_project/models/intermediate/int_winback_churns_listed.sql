@@ -4,7 +4,6 @@
 -- reason maps to (int_winback_offers_listed; 'default' for any other reason), and
 -- whether the account came back: the first later spell's start (from billing, before
 -- the as-of date), the days it took and the MRR it returned with.
-{%- set tiers = var('winback')['value_tiers'] %}
 with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
@@ -56,11 +55,7 @@ select
     v.tenure_days,
     v.billed_months,
     v.billed_periods,
-    case
-        when v.lifetime_value >= {{ tiers['high'] }} then 'high'
-        when v.lifetime_value >= {{ tiers['medium'] }} then 'medium'
-        else 'low'
-    end as value_tier,
+    {{ winback_value_tier('v.lifetime_value', 'c.churned_mrr') }} as value_tier,
     coalesce(o.offer_key, d.offer_key) as offer_key,
     coalesce(o.offer_text, d.offer_text) as offer_text,
     coalesce(o.waits_for_product_update, d.waits_for_product_update) as waits_for_product_update,

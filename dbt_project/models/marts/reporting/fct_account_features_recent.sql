@@ -1,12 +1,24 @@
--- Grain: one row per account per feature used in the 30 days before the as-of date or,
--- for a churned account, before its churn. Ranked by days used, then events: an outreach
--- draft's value reminder names an account's top three (DOMAIN.md §10; for win-back, what
--- they relied on before leaving) and the account page lists its adoption.
-with windows as (
+-- Grain: one row per account per feature used in the account's last 30 active days
+-- before the as-of date: the 30 days before the as-of date, before its churn for a
+-- churned account, or before its newest feature use for one that went quiet. Ranked by
+-- days used, then events: an outreach draft's value reminder names an account's top
+-- three (DOMAIN.md §10; for win-back, what they relied on before leaving) and the
+-- account page lists its adoption.
+with last_use as (
     select
-        account_id,
-        coalesce(churned_on, as_of_date) as window_end
-    from {{ ref('dim_accounts') }}
+        f.account_id,
+        max(f.activity_date) as last_used_on
+    from {{ ref('fct_account_feature_daily_usage') }} as f
+    inner join {{ ref('dim_accounts') }} as a on f.account_id = a.account_id
+    where f.activity_date < coalesce(a.churned_on, a.as_of_date)
+    group by f.account_id
+),
+
+windows as (
+    select
+        l.account_id,
+        {{ dbt.dateadd('day', 1, 'l.last_used_on') }} as window_end
+    from last_use as l
 ),
 
 recent as (

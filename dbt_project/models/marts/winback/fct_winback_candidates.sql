@@ -183,10 +183,12 @@ shipped as (
 
 outreach as (
     select
-        account_id,
-        max(cast(sent_at as date)) as last_outreach_on
-    from {{ ref('stg_cs__outreach_outcomes') }}
-    group by account_id
+        r.account_id,
+        max(cast(r.sent_at as date)) as last_outreach_on
+    from {{ ref('stg_cs__outreach_outcomes') }} as r
+    cross join as_of as o
+    where r.sent_at < o.as_of_date
+    group by r.account_id
 ),
 
 segmented as (
@@ -300,11 +302,7 @@ excluded as (
             when health_before_churn is not null then 'low'
             else 'unknown'
         end as engagement_tier,
-        case
-            when lifetime_value >= {{ wb['value_tiers']['high'] }} then 'high'
-            when lifetime_value >= {{ wb['value_tiers']['medium'] }} then 'medium'
-            else 'low'
-        end as value_tier
+        {{ winback_value_tier('lifetime_value', 'last_mrr') }} as value_tier
     from touch_due
 ),
 
@@ -341,12 +339,12 @@ select
     churn_reason,
     churn_type,
     last_mrr,
-    lifetime_value,
+    round(lifetime_value, 2) as lifetime_value,
     tenure_days,
     billed_months,
     billed_periods,
     value_tier,
-    health_before_churn,
+    round(health_before_churn, 1) as health_before_churn,
     health_observed_on,
     engagement_tier,
     offer_key,
