@@ -77,7 +77,11 @@ def _account_template(green: float, yellow: float) -> str:
             x=alt.X("week_start:T", title=None),
             y=alt.Y("value:Q", title="Logins"),
             color=series,
-            strokeDash=alt.StrokeDash("series:N", legend=None),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                legend=None,
+                scale=alt.Scale(domain=list(USAGE_SERIES.values()), range=[[1, 0], [6, 3], [2, 2]]),
+            ),
         )
         .properties(width=WIDTH, height=170)
     )
