@@ -445,7 +445,7 @@ def _run_dbt(
 ) -> DbtRun:
     """One measured ``dbt build`` (run_pipeline's command, plus ``extra``) and its summary."""
     _log(target, f"dbt build {' '.join(extra)} ...".replace("  ", " "))
-    command = dbt_command(workdir, env) + extra
+    command = dbt_command(workdir, env, []) + extra
     log = workdir / "bench_logs" / f"dbt_{label}.log"
     measured = measure(f"dbt {label}", command, DBT_PROJECT_DIR, env, log)
     summary_command = [sys.executable, "-m", "bench.dbt_scale", "--step", "dbt-summary"]
