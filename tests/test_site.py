@@ -18,6 +18,9 @@ import pytest
 from conftest import REPO
 from markupsafe import escape
 
+from reports.drafts import first_name, readable_list
+from reports.publish import strip_bidi
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts" / "site"
 BROWSER_ARGS = [
@@ -197,8 +200,9 @@ def test_the_inbox_reads_on_a_phone(browser, site_url: str):
     context.close()
 
 
-def test_no_draft_holds_another_accounts_data(latest: Path):
-    """Each draft names its own account only: no other account's id or company name."""
+def test_no_draft_holds_another_accounts_data(latest: Path, warehouse):
+    """Each draft names its own account only: no other account's id or company name, and
+    its contact, features and renewal date are its own account's (from the warehouse)."""
     index = pd.read_csv(latest / "drafts" / "index.csv", dtype=str, keep_default_na=False)
     touches = pd.read_csv(latest / "winback.csv", dtype=str, keep_default_na=False)
     due = touches[(touches["excluded_reason"] == "") & (touches["touch_due_tonight"] != "")]
@@ -221,6 +225,20 @@ def test_no_draft_holds_another_accounts_data(latest: Path):
                 assert name not in text, (draft.file, other.company_name)
         for part in ("greeting", "value", "notice", "cta"):
             assert f'class="{part}' in text, (draft.file, part)
+        contact, renewal = warehouse.execute(
+            "select contact_name, renewal_date from marts.dim_accounts where account_id = ?",
+            [draft.account_id],
+        ).fetchone()
+        features = [f for (f,) in warehouse.execute(
+            "select feature from marts.fct_account_features_recent "
+            "where account_id = ? and usage_rank <= 3 order by usage_rank",
+            [draft.account_id],
+        ).fetchall()]  # fmt: skip
+        assert f"Hi {escape(strip_bidi(first_name(contact, 'there')))}," in text, draft.file
+        if features:
+            assert str(escape(readable_list(features))) in text, draft.file
+        if draft.kind == "alert" and "renewal is coming up" in text:
+            assert f"coming up on {renewal.isoformat()}" in text, draft.file
 
 
 def test_rebuilding_the_same_night_leaves_no_stale_account_page(warehouse, latest, tmp_path):
