@@ -264,3 +264,17 @@ def test_rebuilding_the_same_night_leaves_no_stale_account_page(warehouse, lates
     assert not stale.exists()
     assert len(list((run / "accounts").glob("*.html"))) == meta["account_pages"]
     assert (run / "index.html").read_bytes() != b""
+
+
+def test_every_link_in_the_site_points_at_a_published_file(latest: Path):
+    """No broken link: every relative href of every page resolves inside latest/."""
+    import re
+
+    checked = 0
+    for page in latest.rglob("*.html"):
+        for href in re.findall(r'href="([^"#]+)"', page.read_text(encoding="utf-8")):
+            assert "://" not in href and not href.startswith("/"), (page.name, href)
+            target = (page.parent / href).resolve()
+            assert target.is_file() and latest.resolve() in target.parents, (page.name, href)
+            checked += 1
+    assert checked > 100

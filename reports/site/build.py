@@ -135,7 +135,8 @@ def build_site(
     alerted = alerts if settings.pages_for_low_alerts else alerts[alerts["severity"].ne("low")]
     paged = sorted(set(alerted["account_id"]) | set(winback["account_id"]))
     pages = unique_slugs(paged, ".html")
-    portfolios = unique_slugs(sorted(overview["csm_owner"].dropna().unique()), ".html")
+    books = overview.loc[~overview["has_churned"], "csm_owner"]  # a page per active book
+    portfolios = unique_slugs(sorted(books.dropna().unique()), ".html")
     draft_files = _draft_files(drafts)
 
     _write_inbox(writer, alerts, overview, pages, draft_files)
