@@ -29,6 +29,12 @@ class ColumnSpec:
     max: float | None = None
     not_future: bool = False  # values after the load time (plus tolerance) are quarantined
 
+    @property
+    def is_identifier(self) -> bool:
+        """Ids (the key and every *_id reference) must match exactly: a padded copy of an
+        id would be another account, so stray whitespace quarantines the row."""
+        return self.sql_type == "VARCHAR" and self.name.endswith("_id")
+
 
 @dataclass(frozen=True)
 class SourceContract:
@@ -56,6 +62,13 @@ class SourceContract:
         raise ValueError(f"{path}: unsupported file type (accepted: {', '.join(FORMATS)})")
 
 
+# Upper bounds that no real record reaches: they catch unit bugs and overflowed exports
+# (1e308 passes as a finite number) before they reach MRR totals and revenue at risk.
+MAX_MONEY = 1e9  # per payment or per month of one account, in the billing currency
+MAX_SEATS = 1_000_000
+MAX_SESSION_SECONDS = 7 * 24 * 3600
+
+
 def _c(name: str, sql_type: str = "VARCHAR", required: bool = False, **rules) -> ColumnSpec:
     return ColumnSpec(name, sql_type, required, **rules)
 
@@ -74,10 +87,10 @@ ACCOUNTS = SourceContract(
         _c("segment", required=True),
         _c("plan", required=True),
         _c("contract_term", required=True),
-        _c("mrr", "DOUBLE", required=True, min=0),
+        _c("mrr", "DOUBLE", required=True, min=0, max=MAX_MONEY),
         _c("signup_date", "DATE", required=True, not_future=True),
         _c("csm_owner", required=True),
-        _c("seats", "INTEGER", min=0),
+        _c("seats", "INTEGER", min=0, max=MAX_SEATS),
         _c("renewal_date", "DATE"),
         _c("contact_name"),
         _c("contact_email"),
@@ -115,12 +128,12 @@ SUBSCRIPTIONS = SourceContract(
     columns=(
         _c("subscription_id", required=True),
         _c("account_id", required=True),
-        _c("mrr", "DOUBLE", required=True, min=0),
+        _c("mrr", "DOUBLE", required=True, min=0, max=MAX_MONEY),
         _c("start_date", "DATE", required=True, not_future=True),
         _c("end_date", "DATE"),
         _c("plan"),
         _c("contract_term"),
-        _c("seats", "INTEGER", min=0),
+        _c("seats", "INTEGER", min=0, max=MAX_SEATS),
     ),
 )
 
@@ -152,7 +165,7 @@ PAYMENTS = SourceContract(
         _c("payment_id", required=True),
         _c("account_id", required=True),
         _c("attempted_at", "TIMESTAMP", required=True, not_future=True),
-        _c("amount", "DOUBLE", required=True, min=0),
+        _c("amount", "DOUBLE", required=True, min=0, max=MAX_MONEY),
         _c("status", required=True),
         _c("invoice_id"),
         _c("currency"),
@@ -174,7 +187,7 @@ USAGE_EVENTS = SourceContract(
         _c("event_type", required=True),
         _c("occurred_at", "TIMESTAMP", required=True, not_future=True),
         _c("user_id"),
-        _c("session_seconds", "DOUBLE", min=0),
+        _c("session_seconds", "DOUBLE", min=0, max=MAX_SESSION_SECONDS),
         _c("feature"),
     ),
 )

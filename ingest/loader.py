@@ -14,6 +14,10 @@ Why this shape:
 from __future__ import annotations
 
 import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +54,13 @@ create table if not exists raw._quarantine (
 
 
 GLOB_CHARACTERS = "*?[]{}"
+# A CSV line DuckDB could not parse: a Latin-1 (or other non-UTF-8) line gets its own rule,
+# so an export in the wrong encoding is named as such instead of as a broken line.
+MALFORMED_RULE = (
+    "case when bool_or(error_type in ('INVALID ENCODING', 'INVALID UNICODE')) "
+    "then 'invalid_encoding' else 'malformed_row' end"
+)
+CUT_RECORD_REASON = "the file ends inside a quoted field: its last record was cut off in transfer"
 
 
 def _utc_now() -> datetime:
@@ -96,6 +107,29 @@ def _checksum(fs: fsspec.AbstractFileSystem, path: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _split_cut_record(fs: fsspec.AbstractFileSystem, path: str) -> tuple[bytes, str] | None:
+    """A CSV whose double quotes do not pair up ends inside a quoted field (quotes in a
+    field are doubled, so a whole file has an even number): return the file without its
+    last record, and that record's text. DuckDB would otherwise read the open quote to
+    the end of the file and load the cut record with a garbage value. None when the
+    quotes pair up (the common case: one streaming pass, nothing kept in memory)."""
+    quotes = 0
+    with fs.open(path, "rb", compression="infer") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            quotes += block.count(b'"')
+    if quotes % 2 == 0:
+        return None
+    with fs.open(path, "rb", compression="infer") as handle:
+        content = handle.read()
+    inside, record_start = False, 0
+    for match in re.finditer(rb'["\n]', content):
+        if match.group() == b'"':
+            inside = not inside
+        elif not inside:
+            record_start = match.end()
+    return content[:record_start], content[record_start:].decode("utf-8", "replace")
 
 
 def list_files(
@@ -162,6 +196,15 @@ def _stage_json(con: duckdb.DuckDBPyConnection, path: str) -> None:
     )
 
 
+def _quarantine_cut_record(con: duckdb.DuckDBPyConnection, record: str) -> None:
+    """The cut last record (see ``_split_cut_record``) as the file's last data row."""
+    con.execute(
+        "insert into _malformed select (select count(*) from _incoming) "
+        "+ (select count(*) from _malformed) + 1, 'truncated_row', ?, ?",
+        [record[:1000], CUT_RECORD_REASON],
+    )
+
+
 def _number_rows_around_malformed(con: duckdb.DuckDBPyConnection) -> None:
     """Parsed CSV rows are numbered 1..n, skipping malformed lines; give each its real
     data-row number so the quarantine and the raw table point at the right line."""
@@ -177,13 +220,19 @@ def _number_rows_around_malformed(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage_file(
-    con: duckdb.DuckDBPyConnection, path: str, contract: SourceContract
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    contract: SourceContract,
+    cut_record: str | None = None,
 ) -> tuple[int, list[str]]:
     """Read one file into ``_incoming`` (with its row numbers) and malformed CSV lines into
-    ``_malformed``; check the header. Returns rows read and notes on schema drift."""
+    ``_malformed``; check the header. Returns rows read and notes on schema drift.
+    ``cut_record``: the text of a CSV's last record when the file ends inside a quoted
+    field (``path`` is then a copy without it); it is quarantined as ``truncated_row``."""
     fmt = contract.file_format(path)
     con.execute(
-        "create or replace temp table _malformed (source_row bigint, line varchar, error varchar)"
+        "create or replace temp table _malformed "
+        "(source_row bigint, rule varchar, line varchar, error varchar)"
     )
     try:
         if fmt == "csv":
@@ -194,10 +243,12 @@ def _stage_file(
                 "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')"
             )
             con.execute(  # one line can break several rules: count it once
-                "insert into _malformed select line - 1, any_value(csv_line), "
+                f"insert into _malformed select line - 1, {MALFORMED_RULE}, any_value(csv_line), "
                 "min(error_message) from _csv_rejects group by line"
             )
             _number_rows_around_malformed(con)
+            if cut_record is not None:
+                _quarantine_cut_record(con, cut_record)
         elif fmt == "json":
             _stage_json(con, path)
         else:
@@ -238,6 +289,12 @@ def _cast(column: ColumnSpec, alias: bool = True) -> str:
     return f"{expr} as {name}" if alias else expr
 
 
+def _bound(value: float | None, unbounded: str) -> str:
+    if value is None:
+        return unbounded
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
 def _row_rules(
     contract: SourceContract, rules: IngestRules, now: datetime, text_columns: set[str]
 ) -> list[str]:
@@ -251,6 +308,12 @@ def _row_rules(
         blank = f"trim({raw}) = ''" if c.name in text_columns else "false"
         if c.required:
             out.append(f"when {raw} is null or {blank} then 'null_required|{c.name} is empty'")
+        if c.is_identifier and c.name in text_columns:
+            out.append(
+                f"when regexp_matches({raw}, '^\\s|\\s$') then 'padded_key|{c.name}=\"' || {raw} || "
+                "'\" has leading or trailing whitespace (it would be another key than the "
+                "trimmed value)'"
+            )
         not_whole = (
             f" or try_cast({raw} as double) <> floor(try_cast({raw} as double))"
             if c.sql_type in ("INTEGER", "BIGINT")
@@ -260,12 +323,17 @@ def _row_rules(
             f"when {raw} is not null and not {blank} and ({typed} is null{not_whole}) "
             f"then 'bad_type|{c.name}=' || {shown} || ' is not {c.sql_type}'"
         )
+        if c.sql_type == "DOUBLE":  # inf, -inf, NaN and overflowing text such as 1e400
+            out.append(
+                f"when isinf({typed}) or isnan({typed}) "
+                f"then 'non_finite|{c.name}=' || {shown} || ' is not a finite number'"
+            )
         if c.min is not None or c.max is not None:
             lo = "'-inf'" if c.min is None else c.min
             hi = "'inf'" if c.max is None else c.max
             out.append(
                 f"when {typed} not between {lo}::double and {hi}::double "
-                f"then 'out_of_range|{c.name}=' || {shown} || ' outside [{c.min}, {c.max}]'"
+                f"then 'out_of_range|{c.name}=' || {shown} || ' outside [{_bound(c.min, '-inf')}, {_bound(c.max, 'inf')}]'"
             )
         if c.sql_type in ("TIMESTAMP", "DATE"):
             out.append(
@@ -378,12 +446,14 @@ def _check_against_loaded(
 
 def _load_file(
     con: duckdb.DuckDBPyConnection,
+    fs: fsspec.AbstractFileSystem,
     path: str,
     contract: SourceContract,
     rules: IngestRules,
     now: datetime,
 ) -> FileLoad:
-    rows_read, notes = _stage_file(con, path, contract)
+    with _readable_copy(fs, path, contract) as (read_from, cut_record):
+        rows_read, notes = _stage_file(con, read_from, contract, cut_record)
     _classify_rows(con, contract, rules, now)
     names = ", ".join(f'"{c.name}"' for c in contract.columns)
     con.execute(
@@ -398,7 +468,7 @@ def _load_file(
         [contract.name, path, now],
     )
     con.execute(
-        "insert into raw._quarantine select ?, ?, source_row, 'malformed_row', error, "
+        "insert into raw._quarantine select ?, ?, source_row, rule, error, "
         "json_object('line', line), ? from _malformed",
         [contract.name, path, now],
     )
@@ -409,6 +479,28 @@ def _load_file(
     quarantined += con.execute("select count(*) from _malformed").fetchone()[0]
     message = "; ".join(notes) or None
     return FileLoad(path, "loaded", rows_read, loaded, quarantined, duplicates, message=message)
+
+
+@contextmanager
+def _readable_copy(
+    fs: fsspec.AbstractFileSystem, path: str, contract: SourceContract
+) -> Iterator[tuple[str, str | None]]:
+    """The path DuckDB should read, and the cut last record of a CSV that ends inside a
+    quoted field (read from a temporary copy without that record), else None."""
+    if fs.size(path) == 0:
+        raise ContractViolation(
+            f"{path}: the file is empty (0 bytes, not even a header row): an export that "
+            "failed to write? The file was not loaded; deliver it again."
+        )
+    split = _split_cut_record(fs, path) if contract.file_format(path) == "csv" else None
+    if split is None:
+        yield path, None
+        return
+    head, record = split
+    with tempfile.NamedTemporaryFile(suffix=".csv") as copy:
+        copy.write(head)
+        copy.flush()
+        yield copy.name, record
 
 
 def _record(
@@ -480,7 +572,7 @@ def load_new_files(
             continue
         con.execute("begin transaction")
         try:
-            load = _load_file(con, path, contract, rules, now)
+            load = _load_file(con, fs, path, contract, rules, now)
             if load.rows_read and load.rows_quarantined / load.rows_read > rules.max_reject_rate:
                 raise ContractViolation(
                     f"{path}: {load.rows_quarantined} of {load.rows_read} rows broke the "
@@ -488,32 +580,55 @@ def load_new_files(
                     f"max_reject_rate {rules.max_reject_rate:.1%}); rules broken: "
                     f"{_rule_counts(con)}. The file was not loaded."
                 )
+            _record(con, contract, load, checksum, now)
+            con.execute("commit")
         except Exception as exc:
-            con.execute("rollback")
             violation = (
-                exc
-                if isinstance(exc, ContractViolation)
-                else ContractViolation(
-                    f"{path}: could not be loaded into raw.{contract.name}: {exc}"
-                )
+                exc if isinstance(exc, ContractViolation) else _load_failure(exc, path, contract)
             )
-            _record(
+            _reject(
                 con, contract, FileLoad(path, "rejected", message=str(violation)), checksum, now
             )
             if violation is exc:
                 raise
             raise violation from exc
-        _record(con, contract, load, checksum, now)
-        con.execute("commit")
         seen[checksum] = path
         loads.append(load)
     return loads
+
+
+DISK_FULL_SIGNS = ("no space left on device", "file too large", "disk full", "quota exceeded")
+
+
+def _load_failure(exc: Exception, path: str, contract: SourceContract) -> ContractViolation:
+    """An unexpected error while loading ``path``, said plainly and naming the file."""
+    if any(sign in str(exc).lower() for sign in DISK_FULL_SIGNS):
+        return ContractViolation(
+            f"{path}: the disk is full (or a file-size limit was hit) while loading it into "
+            f"raw.{contract.name}; nothing of the file was loaded. Free space and re-run. ({exc})"
+        )
+    return ContractViolation(f"{path}: could not be loaded into raw.{contract.name}: {exc}")
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    load: FileLoad,
+    checksum: str,
+    now: datetime,
+) -> None:
+    """Roll the file's transaction back and record the rejection. Either may fail when
+    the disk is full; the error raised by the caller then still names the file."""
+    with suppress(duckdb.Error):  # a failed commit already ended the transaction
+        con.execute("rollback")
+    with suppress(duckdb.Error):  # not recorded: the file is tried again on the next run
+        _record(con, contract, load, checksum, now)
 
 
 def _rule_counts(con: duckdb.DuckDBPyConnection) -> str:
     rows = con.execute(
         "select split_part(_violation, '|', 1) as rule, count(*) from _checked "
         "where _violation is not null group by 1 union all "
-        "select 'malformed_row', count(*) from _malformed having count(*) > 0 order by 2 desc"
+        "select rule, count(*) from _malformed group by 1 order by 2 desc"
     ).fetchall()
     return ", ".join(f"{rule} {count}" for rule, count in rows)

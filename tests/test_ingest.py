@@ -97,7 +97,7 @@ def test_range_and_future_rules_quarantine_with_the_value_named(con, landing):
     (range_rule, range_reason), (future_rule, future_reason), (old_rule, old_reason) = (
         quarantined.fetchall()
     )
-    assert (range_rule, range_reason) == ("out_of_range", "mrr=-5 outside [0, None]")
+    assert (range_rule, range_reason) == ("out_of_range", "mrr=-5 outside [0, 1,000,000,000]")
     assert future_rule == "future_timestamp"
     assert future_reason.startswith("signup_date=2999-01-01 is after the load time")
     assert (old_rule, old_reason) == ("out_of_range", "signup_date=1970-01-01 before 2000-01-01")
