@@ -5,6 +5,7 @@
 #   make serve  the published site (outputs/latest/) read-only on http://127.0.0.1:8000
 #   make bench  benchmark the pipeline phases (SIZE=tiny|demo|large|model, see bench/README.md)
 #   make quality  the demo model against the simulator's ground truth (after make run)
+#   make soak   many nights with random faults (kills, full disk, concurrent runs) vs a clean twin
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -25,7 +26,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: install browser run test lint dev serve bench quality data manifest lock clean
+.PHONY: install browser run test lint dev serve bench soak quality data manifest lock clean
 
 install: $(STAMP)
 
@@ -81,6 +82,10 @@ serve:
 quality: $(STAMP)
 	$(BIN)/python -m bench.model_quality
 
+NIGHTS ?= 6
+soak: $(MANIFEST)
+	$(BIN)/python -m bench.soak --nights $(NIGHTS)
+
 SIZE ?= demo
 bench: $(MANIFEST)
 	$(BIN)/python -m bench.run_pipeline --size $(SIZE)
@@ -94,4 +99,4 @@ lock:
 
 clean:
 	rm -rf outputs/landing outputs/ground_truth outputs/runs outputs/latest outputs/models \
-		outputs/warehouse.duckdb* dbt_project/target dbt_project/logs
+		outputs/warehouse.duckdb* outputs/warehouse.published.duckdb dbt_project/target dbt_project/logs

@@ -194,6 +194,7 @@ def _scores_table(con: duckdb.DuckDBPyConnection) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     from pipeline_config import load_config, resolve_paths, warehouse_settings
+    from runtime.holding import holding_warehouse
 
     parser = argparse.ArgumentParser(description="Alert calibration dry run.")
     parser.add_argument("--first", type=date.fromisoformat, required=True)
@@ -203,21 +204,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="also write the tables as CSV files here")
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
-    try:
-        scores = _scores_table(con)
-        signals = read_signals(
-            con, first_signal_night(args.first, config["alerts"]), args.last, scores
-        )
-        churns, as_of = churn_outcomes(con)
-        table = rule_sensitivity(signals, config, churns, as_of, args.first, args.last)
-        changes = (
-            compare_configs(con, args.first, args.last, config, load_config(args.proposed), scores)
-            if args.proposed
-            else None
-        )
-    finally:
-        con.close()
+    with holding_warehouse("alerts.calibrate"):
+        con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
+        try:
+            scores = _scores_table(con)
+            signals = read_signals(
+                con, first_signal_night(args.first, config["alerts"]), args.last, scores
+            )
+            churns, as_of = churn_outcomes(con)
+            table = rule_sensitivity(signals, config, churns, as_of, args.first, args.last)
+            changes = (
+                compare_configs(
+                    con, args.first, args.last, config, load_config(args.proposed), scores
+                )
+                if args.proposed
+                else None
+            )
+        finally:
+            con.close()
     pd.set_option("display.width", 200)
     print(f"Rules under nearby thresholds, {args.first} .. {args.last} (scores: {scores}):\n")
     print(table.to_string(index=False))

@@ -137,6 +137,7 @@ def run_replay(con: duckdb.DuckDBPyConnection, first: date, last: date, config: 
 
 def main(argv: list[str] | None = None) -> None:
     from pipeline_config import load_config, resolve_paths, warehouse_settings
+    from runtime.holding import holding_warehouse
 
     parser = argparse.ArgumentParser(description="Replay the alert rules over past nights.")
     parser.add_argument("--first", type=date.fromisoformat, required=True)
@@ -144,16 +145,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", help="a config file (default: $CHURN_CONFIG or the defaults)")
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    build_alert_nights(first_signal_night(args.first, config["alerts"]), config)
-    con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
-    try:
-        last = (
-            args.last
-            or con.execute("select max(night) from marts.fct_account_alert_signals").fetchone()[0]
-        )
-        summaries = run_replay(con, args.first, last, config)
-    finally:
-        con.close()
+    with holding_warehouse("alerts.replay"):
+        build_alert_nights(first_signal_night(args.first, config["alerts"]), config)
+        con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
+        try:
+            last = (
+                args.last
+                or con.execute("select max(night) from marts.fct_account_alert_signals").fetchone()[
+                    0
+                ]
+            )
+            summaries = run_replay(con, args.first, last, config)
+        finally:
+            con.close()
     table = pd.DataFrame(
         [
             {

@@ -228,6 +228,7 @@ def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
 
     from pipeline_config import load_config, resolve_paths, warehouse_settings
     from reports import steps
+    from runtime.permissions import parse_umask
 
     config, paths = load_config(), resolve_paths()
     con = duckdb.connect(str(paths.warehouse), read_only=True, config=warehouse_settings())
@@ -247,9 +248,11 @@ def phase_render(workdir: Path, scale: Scale) -> dict[str, Any]:
             "drafts", lambda: steps.write_outreach_drafts(con, paths, config["outreach"])
         )
         site = timed("site", lambda: steps.write_site(con, paths, config))
-        timed("publish", lambda: steps.publish(paths, steps.tonight_night(con)))
+        night = steps.tonight_night(con)
     finally:
         con.close()
+    umask = parse_umask(config["run"]["umask"])  # publishing checkpoints the warehouse
+    timed("publish", lambda: steps.publish(paths, night, umask))
     return {
         "alerts": alerts["open_alerts"],
         "winback_candidates": winback["candidates"],

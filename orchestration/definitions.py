@@ -50,8 +50,9 @@ defs = dg.Definitions(
         "pipeline": PipelineResource(),
         "dbt": DbtCliResource(
             project_dir=churn_dbt_project,
-            # the dbt next to this interpreter, so an un-activated venv still works
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+            # the venv's dbt (an un-activated venv still works), through a launcher that
+            # makes it die with the run that started it (runtime/dbt_child.py)
+            dbt_executable=str(Path(sys.executable).with_name("churn-dbt")),
         ),
     },
     executor=dg.in_process_executor,

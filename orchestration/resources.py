@@ -3,6 +3,10 @@
 Both resolve environment variables when a run uses them, not when definitions load,
 so the code server never opens the warehouse (that would hold DuckDB's file lock)
 and tests can point a run at a temporary folder with environment variables alone.
+
+The warehouse resource is also the run's claim on the warehouse: every step that
+writes it (ingest, dbt, asset checks, the alerts engine, outputs) requires it, and
+for the whole run it holds the write lock (``runtime.lock``) and the owner-only umask.
 """
 
 from collections.abc import Iterator
@@ -12,20 +16,28 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
+from orchestration.recovery import fail_dead_runs
 from pipeline_config import PipelinePaths, load_config, resolve_paths, warehouse_settings
+from runtime.holding import holding_warehouse
 
 
 class PipelineResource(dg.ConfigurableResource):
-    """The pipeline configuration (defaults + $CHURN_CONFIG) and its file locations."""
+    """The pipeline configuration (defaults + $CHURN_CONFIG) and its file locations,
+    with the run's id (its output folder stays private to it until published)."""
 
     config_path: str = ""
+    _run_id: str = PrivateAttr(default="manual")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_id = context.run_id or "manual"
 
     def config(self) -> dict[str, Any]:
         return load_config(self.config_path or None)
 
     def paths(self) -> PipelinePaths:
-        return resolve_paths()
+        return resolve_paths(self._run_id)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -35,6 +47,17 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def path(self) -> Path:
         return Path(self.database) if self.database else resolve_paths().warehouse
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+        """Hold the warehouse for the run: wait for (or refuse after run.lock_wait_minutes)
+        a run already writing it; mark failed the runs a crash left 'started'."""
+        run_id = context.run_id or "no-run"
+        with holding_warehouse(run_id, self.path(), context.log.warning) as left_behind:
+            if context.instance is not None:
+                for message in fail_dead_runs(context.instance, run_id, left_behind):
+                    context.log.warning(message)
+            yield self
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

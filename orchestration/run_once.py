@@ -7,7 +7,9 @@ import sys
 import dagster as dg
 
 from orchestration.definitions import defs
+from orchestration.recovery import process_tags
 from pipeline_config import resolve_paths
+from runtime.published import published_path
 
 
 def _forecast_line(result: dg.ExecuteInProcessResult) -> str:
@@ -42,23 +44,60 @@ def _alerts_line(result: dg.ExecuteInProcessResult) -> str:
     )
 
 
+CHECK_DETAILS = ("table", "column", "rule", "threshold", "failing_count", "files", "sample")
+
+
+def _error_text(error: object) -> str:
+    """A step's error with the errors that caused it, user-facing message first."""
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip())
+        error = error.cause
+    return "\n      caused by: ".join(messages)
+
+
+def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What stopped the run, for the terminal: each failed step with its error, each
+    failed check with its table, column, rule, count and sample."""
+    lines = []
+    for check in result.get_asset_check_evaluations():
+        if check.passed:
+            continue
+        label = "WARNING" if check.severity == dg.AssetCheckSeverity.WARN else "FAILED CHECK"
+        lines.append(
+            f"{label} {check.asset_key.to_user_string()}:{check.check_name}: {check.description}"
+        )
+        for key in CHECK_DETAILS:
+            if key in check.metadata:
+                lines.append(f"    {key}: {check.metadata[key].value}")
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            lines.append(f"FAILED STEP {event.step_key}: {_error_text(error)}")
+        elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+            lines.append(f"COULD NOT START: {_error_text(error)}")
+    return lines
+
+
 def main() -> int:
     instance = dg.DagsterInstance.get()  # $DAGSTER_HOME: the run shows up in the UI
     result = defs.resolve_job_def("nightly_refresh").execute_in_process(
-        instance=instance, raise_on_error=False
+        instance=instance, raise_on_error=False, tags=process_tags()
     )
     paths = resolve_paths()
-    failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
-    for check in failed_checks:
-        label = "WARNING" if check.severity == dg.AssetCheckSeverity.WARN else "FAILED CHECK"
-        print(f"{label} {check.asset_key.to_user_string()}:{check.check_name}: {check.description}")
+    for line in failure_lines(result):
+        print(line)
     if not result.success:
         print(
-            f"Run {result.run_id} failed; published outputs in {paths.latest} were left as they were."
+            f"Run {result.run_id} failed (reasons above); published outputs in {paths.latest} "
+            "were left as they were."
         )
         return 1
     print(f"Run {result.run_id} succeeded.")
     print(f"  warehouse      {paths.warehouse}")
+    print(f"  for readers    {published_path(paths.warehouse)} (read-only copy; query this one)")
     print(f"  alerts         {_alerts_line(result)} (tables alerts.*)")
     print(
         f"  alert list     {paths.latest / 'alerts.csv'} (per CSM: {paths.latest / 'alerts_by_csm'})"

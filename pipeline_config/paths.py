@@ -25,6 +25,7 @@ class PipelinePaths:
     warehouse: Path
     landing: str  # a local folder, or an object-storage URL read through DuckDB
     outputs: Path
+    run_id: str = "manual"  # names the run's private output folder until it is published
 
     @property
     def models(self) -> Path:
@@ -39,12 +40,14 @@ class PipelinePaths:
         return self.outputs / "latest"
 
 
-def resolve_paths() -> PipelinePaths:
+def resolve_paths(run_id: str = "manual") -> PipelinePaths:
     """Read the locations now (not at import time) so tests and runs can set them."""
     outputs = Path(os.environ.get(OUTPUTS_ENV_VAR) or REPO_ROOT / "outputs").resolve()
     warehouse = Path(os.environ.get(WAREHOUSE_ENV_VAR) or outputs / "warehouse.duckdb")
     landing = os.environ.get(LANDING_ENV_VAR) or str(outputs / "landing")
-    return PipelinePaths(warehouse=warehouse.resolve(), landing=landing, outputs=outputs)
+    return PipelinePaths(
+        warehouse=warehouse.resolve(), landing=landing, outputs=outputs, run_id=run_id
+    )
 
 
 def warehouse_settings() -> dict[str, str]:

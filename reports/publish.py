@@ -2,9 +2,11 @@
 
 - CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are
   prefixed with a quote (CSV/formula injection).
-- Bidirectional-override characters (U+202A-U+202E, U+2066-U+2069) are removed from
-  every text cell and every value rendered into HTML: they can make a name read
-  backwards ("Trojan Source"-style spoofing) and carry no meaning in a company name.
+- Bidirectional-override characters (U+202A-U+202E, U+2066-U+2069) and control
+  characters (NUL and the other C0 controls but tab, newline and carriage return) are
+  removed from every text cell and every value rendered into HTML: overrides can make a
+  name read backwards ("Trojan Source"-style spoofing), a NUL cuts a cell short in some
+  spreadsheet tools, and none carries meaning in a company name.
 - Every file is written to a temp name and renamed into place.
 - Each run writes ``runs/<as_of>/``; ``latest/`` is then swapped to that run, so the
   previous outputs stay published if a run fails before this point.
@@ -20,13 +22,16 @@ import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+C0_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+UNSAFE_CHARACTERS = {**BIDI_CONTROLS, **C0_CONTROLS}
 
 
-def strip_bidi(value: object) -> object:
-    """``value`` without bidirectional-override characters (other values unchanged; a
-    markupsafe.Markup, i.e. markup the pipeline wrote itself, is left as it is)."""
+def strip_unsafe(value: object) -> object:
+    """``value`` without bidirectional overrides and control characters (other values
+    unchanged; a markupsafe.Markup, i.e. markup the pipeline wrote itself, is left as
+    it is)."""
     if isinstance(value, str) and not hasattr(value, "__html__"):
-        return value.translate(BIDI_CONTROLS)
+        return value.translate(UNSAFE_CHARACTERS)
     return value
 
 
@@ -35,11 +40,11 @@ def rendered(value: object) -> object:
     NaN) as nothing rather than "None", text without bidirectional overrides."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return strip_bidi(value)
+    return strip_unsafe(value)
 
 
 def neutralise_formula(value: object) -> object:
-    value = strip_bidi(value)
+    value = strip_unsafe(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -61,19 +66,25 @@ def write_csv_safely(frame: pd.DataFrame, path: Path) -> Path:
     return write_text_atomically(path, safe.to_csv(index=False))
 
 
+def replace_folder(new: Path, target: Path) -> Path:
+    """Put folder ``new`` in ``target``'s place by renames (near-atomic): whatever
+    ``target`` held before is gone as a whole, nothing of it mixed into ``new``."""
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old")
+        if retired.exists():
+            shutil.rmtree(retired)
+        os.replace(target, retired)
+        os.replace(new, target)
+        shutil.rmtree(retired)
+    else:
+        os.replace(new, target)
+    return target
+
+
 def publish_latest(run_dir: Path, latest_dir: Path) -> Path:
-    """Replace ``latest_dir`` with a copy of ``run_dir`` via a rename (near-atomic swap)."""
+    """Replace ``latest_dir`` with a copy of ``run_dir``."""
     staging = latest_dir.with_name(f".{latest_dir.name}.new")
     if staging.exists():
         shutil.rmtree(staging)
     shutil.copytree(run_dir, staging)
-    if latest_dir.exists():
-        retired = latest_dir.with_name(f".{latest_dir.name}.old")
-        if retired.exists():
-            shutil.rmtree(retired)
-        os.replace(latest_dir, retired)
-        os.replace(staging, latest_dir)
-        shutil.rmtree(retired)
-    else:
-        os.replace(staging, latest_dir)
-    return latest_dir
+    return replace_folder(staging, latest_dir)

@@ -1,12 +1,16 @@
 """One function per output asset: each is the asset's whole body, so the Dagster assets
 stay glue and the benchmark runs exactly the same work (no queries copied).
 
-Every step writes into tonight's run folder (``runs/<as_of>/``); ``publish`` swaps that
-folder in as ``latest/`` last, once everything upstream passed.
+Every step writes into the run's private folder (``runs/.<as_of>.<run id>.partial/``);
+``publish``, last, once everything upstream passed, makes it ``runs/<as_of>/`` (a re-run
+of the same night replaces that folder whole, so nothing of an earlier run survives in
+it) and swaps a copy in as ``latest/``. It also publishes the readers' copy of the
+warehouse and takes every permission bit ``run.umask`` removes off what the run wrote.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,13 +20,15 @@ import pandas as pd
 
 from alerts.store import LIVE_SCHEMA
 from ml.score import SCORES_TABLE
-from pipeline_config import PipelinePaths
+from pipeline_config import PipelinePaths, warehouse_settings
 from reports.alert_files import summarise, tonight_alerts, tonight_source_status, write_alert_files
 from reports.drafts import write_drafts
-from reports.publish import publish_latest, write_csv_safely
+from reports.publish import publish_latest, replace_folder, write_csv_safely
 from reports.site.build import SiteSettings, build_site
 from reports.site.queries import tonight
 from reports.winback import read_reactivations, read_winback, touches_tonight
+from runtime.permissions import restrict_tree
+from runtime.published import publish_warehouse
 
 SCORE_COLUMNS = ["account_id", "company_name", "csm_owner", "segment", "plan",
                  "churn_probability", "risk_tier", "arr", "revenue_at_risk", "reasons",
@@ -34,12 +40,19 @@ def tonight_night(con: duckdb.DuckDBPyConnection) -> Any:
     return tonight(con)
 
 
-def run_dir_for(runs_dir: Path, as_of: object) -> Path:
-    return runs_dir / pd.Timestamp(as_of).date().isoformat()
+def night_dir(paths: PipelinePaths, as_of: object) -> Path:
+    """The published folder of night ``as_of``."""
+    return paths.runs / pd.Timestamp(as_of).date().isoformat()
+
+
+def partial_dir(paths: PipelinePaths, as_of: object) -> Path:
+    """This run's private folder for night ``as_of``, until ``publish``."""
+    night = night_dir(paths, as_of)
+    return night.with_name(f".{night.name}.{paths.run_id}.partial")
 
 
 def tonight_run_dir(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> Path:
-    return run_dir_for(paths.runs, tonight_night(con))
+    return partial_dir(paths, tonight_night(con))
 
 
 def write_alert_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> dict[str, Any]:
@@ -134,7 +147,14 @@ def write_site(
     return {"index": str(run_dir / "index.html"), **meta}
 
 
-def publish(paths: PipelinePaths, as_of: object) -> dict[str, Any]:
-    """Swap tonight's run folder in as ``latest/`` (only once every output is written)."""
-    latest = publish_latest(run_dir_for(paths.runs, as_of), paths.latest)
-    return {"published": str(latest)}
+def publish(paths: PipelinePaths, as_of: object, umask: int) -> dict[str, Any]:
+    """Make this run's folder the night's folder and ``latest/``, and publish the readers'
+    copy of the warehouse (only once every output is written and every check passed)."""
+    night = replace_folder(partial_dir(paths, as_of), night_dir(paths, as_of))
+    for abandoned in paths.runs.glob(".*.partial"):  # left by runs that failed
+        shutil.rmtree(abandoned)
+    latest = publish_latest(night, paths.latest)
+    readers_copy = publish_warehouse(paths.warehouse, warehouse_settings())
+    for written in (paths.runs, paths.latest, paths.models, paths.warehouse, readers_copy):
+        restrict_tree(written, umask)
+    return {"published": str(latest), "readers_warehouse": str(readers_copy)}

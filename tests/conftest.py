@@ -127,6 +127,7 @@ HOSTILE_TEXTS = (
     "@SUM({id})",
     'Quote "{id}" O\'Brien; \n second line',
     "\u202eevil {id} \u202c Ltd",
+    "Nul\x00{id}\x07 Bell",
     "Long {id} " + "x" * 3000,
 )
 

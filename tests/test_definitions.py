@@ -212,3 +212,48 @@ def test_dbt_project_defaults_match_the_pipeline_config():
     )
     defaults = yaml.safe_load(DEFAULTS_PATH.read_text())
     assert {k: v for k, v in project["vars"].items() if k != "as_of_date"} == dbt_vars(defaults)
+
+
+def test_every_dbt_test_is_an_asset_check_the_ui_shows(defs):
+    """A singular test reading two models is attached to the one its config names;
+    none is left as a bare observation the UI hides."""
+    import json
+
+    from orchestration.dbt_project import churn_dbt_project
+
+    manifest = json.loads(churn_dbt_project.manifest_path.read_text())
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    assert tests - checks == set()
+    assert {"assert_active_users_within_users", "assert_mrr_movements_sum_to_change"} <= checks
+
+
+def test_the_ui_code_location_loads_the_way_make_dev_loads_it(tmp_path):
+    """`make dev` runs dagster with the development-mode preparation on (dagster-dbt then
+    re-parses the project with `dbt` found on PATH) and the venv's bin first on PATH."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    makefile = (repo / "Makefile").read_text()
+    dev_line = re.search(r"^dev:.*\n\t(.*)$", makefile, re.MULTILINE).group(1)
+    assert dev_line.startswith(
+        'PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml'
+    )
+    venv_bin = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}:/usr/bin:/bin",  # as the Makefile sets it, nothing else
+        "DAGSTER_IS_DEV_CLI": "1",  # what `dagster dev` sets for the code server
+        "DAGSTER_HOME": str(tmp_path),
+    }
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    done = subprocess.run(
+        [str(venv_bin / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation" in done.stderr + done.stdout

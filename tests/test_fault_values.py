@@ -162,3 +162,43 @@ def test_corrupt_values_count_toward_the_reject_rate(con, landing):
     with pytest.raises(ContractViolation, match="non_finite 5"):
         _load(con, landing, max_reject_rate=0.05)
     assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 0
+
+
+TIMED_EVENTS = (
+    "event_id,account_id,event_type,occurred_at\n"
+    "E1,A1,session_started,2026-03-01 23:30:00\n"  # naive: taken as UTC
+    "E2,A1,session_started,2026-03-01T23:30:00-08:00\n"  # offset: converted to UTC
+    "E3,A1,session_started,2026-03-29 01:30:00+01:00\n"  # a DST night in Europe
+    "E4,A1,session_started,03/01/2026 11:30 PM\n"  # US text format: bad_type, not guessed
+)
+LOAD_IN_PROCESS = """
+import sys, duckdb
+from ingest import SOURCES, IngestRules, load_new_files
+con = duckdb.connect(sys.argv[2])
+for source in ("accounts", "usage_events"):
+    load_new_files(con, SOURCES[source], sys.argv[1], IngestRules(0.5))
+print(con.execute("select event_id, occurred_at from raw.usage_events order by 1").fetchall())
+print(con.execute("select source_row, rule from raw._quarantine order by 1").fetchall())
+"""
+
+
+def test_the_process_time_zone_does_not_change_what_is_loaded(landing, tmp_path):
+    """TZ=UTC and TZ=America/Los_Angeles load the same UTC timestamps."""
+    import os
+    import subprocess
+    import sys
+
+    (landing / "accounts.csv").write_text(HEADER + GOOD)
+    (landing.parent / "usage_events").mkdir()
+    (landing.parent / "usage_events" / "events.csv").write_text(TIMED_EVENTS)
+    outputs = []
+    for zone in ("UTC", "America/Los_Angeles"):
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD_IN_PROCESS, str(landing.parent), str(tmp_path / f"{zone[:3]}.duckdb")],
+            env={**os.environ, "TZ": zone}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert "datetime.datetime(2026, 3, 2, 7, 30)" in outputs[0]  # -08:00 converted
+    assert "datetime.datetime(2026, 3, 1, 23, 30)" in outputs[0]  # naive kept as UTC
+    assert "(4, 'bad_type')" in outputs[0]

@@ -12,7 +12,7 @@ from conftest import HOSTILE_TEXTS
 from markupsafe import escape
 
 from reports.drafts import write_drafts
-from reports.publish import BIDI_CONTROLS, FORMULA_PREFIXES, strip_bidi
+from reports.publish import FORMULA_PREFIXES, UNSAFE_CHARACTERS, strip_unsafe
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_drafts_for_hostile_accounts_are_inert(latest: Path, warehouse, hostile_
     for path in (tmp_path / "drafts").glob("*.html"):
         text = path.read_text(encoding="utf-8")
         assert "<script>alert(" not in text and "<b>" not in text, path.name
-        assert not any(chr(c) in text for c in BIDI_CONTROLS), path.name
+        assert not any(chr(c) in text for c in UNSAFE_CHARACTERS), path.name
     script_account = hostile[0]  # its names are HOSTILE_TEXTS[0]
     draft = index[(index["account_id"] == script_account) & (index["kind"] == "alert")]
     text = (tmp_path / "drafts" / draft["file"].iloc[0]).read_text()
@@ -71,7 +71,7 @@ def test_no_page_or_draft_runs_a_planted_script_or_reads_backwards(latest: Path,
     for path in _html_files(latest):
         text = path.read_text(encoding="utf-8")
         assert "<script>alert(" not in text, path
-        assert not any(chr(c) in text for c in BIDI_CONTROLS), path
+        assert not any(chr(c) in text for c in UNSAFE_CHARACTERS), path
         # the pipeline's own inline script (the inbox filters) is the only script
         assert text.count("<script") <= (1 if path.name == "index.html" else 0), path
         seen_escaped += text.count("&lt;script&gt;alert(")
@@ -87,7 +87,7 @@ def test_account_pages_show_hostile_ticket_subjects_and_nps_comments_as_text(
         if not page.exists():
             continue
         text = page.read_text(encoding="utf-8")
-        shown = str(escape(strip_bidi(name)))
+        shown = str(escape(strip_unsafe(name)))
         tickets = text[text.index("<h2>Support tickets</h2>") : text.index("<h2>NPS</h2>")]
         nps = text[text.index("<h2>NPS</h2>") :]
         in_tickets += shown in tickets
@@ -103,7 +103,7 @@ def test_csv_cells_with_planted_formulas_cannot_run(latest: Path, hostile_accoun
             for cell in frame[column]:
                 if any(a in cell for a in hostile_accounts) and not cell.startswith("A"):
                     assert not cell.startswith(FORMULA_PREFIXES), (path.name, column, cell[:40])
-                    assert not any(chr(c) in cell for c in BIDI_CONTROLS), (path.name, column)
+                    assert not any(chr(c) in cell for c in UNSAFE_CHARACTERS), (path.name, column)
                     checked += 1
     assert checked >= 10
 

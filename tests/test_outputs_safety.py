@@ -3,6 +3,8 @@ and drafts: test_hostile_outputs.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -29,3 +31,15 @@ def test_a_tampered_model_artefact_is_refused_before_unpickling(nightly_run, dem
         handle.write(b"\x00")
     with pytest.raises(ValueError, match="does not match its model card"):
         load_model(models)
+
+
+def test_owner_file_names_never_collide_and_stay_inside_their_folder():
+    from reports.names import unique_slugs
+
+    owners = ["Ana Ruiz", "ANA.RUIZ", "ana ruiz ", "李雷", "王芳", "../../etc/passwd",
+              "Zoë Ödegaard", "x" * 300, "CON", ""]  # fmt: skip
+    names = unique_slugs(owners, ".csv")
+    assert len(set(names.values())) == len(owners)
+    assert all(re.fullmatch(r"[a-z0-9-]{1,80}\.csv", n) for n in names.values()), names
+    assert names["Zoë Ödegaard"] == "zoe-odegaard.csv"  # readable when nothing clashes
+    assert unique_slugs(owners, ".csv") == names  # the same names every night

@@ -19,7 +19,7 @@ from conftest import REPO
 from markupsafe import escape
 
 from reports.drafts import first_name, readable_list
-from reports.publish import strip_bidi
+from reports.publish import strip_unsafe
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts" / "site"
@@ -234,7 +234,7 @@ def test_no_draft_holds_another_accounts_data(latest: Path, warehouse):
             "where account_id = ? and usage_rank <= 3 order by usage_rank",
             [draft.account_id],
         ).fetchall()]  # fmt: skip
-        assert f"Hi {escape(strip_bidi(first_name(contact, 'there')))}," in text, draft.file
+        assert f"Hi {escape(strip_unsafe(first_name(contact, 'there')))}," in text, draft.file
         if features:
             assert str(escape(readable_list(features))) in text, draft.file
         if draft.kind == "alert" and "renewal is coming up" in text:

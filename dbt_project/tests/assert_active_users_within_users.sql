@@ -1,3 +1,6 @@
+-- Reads two models: dagster-dbt attaches it, as an asset check, to the one named here.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_account_daily_usage'}}}) }}
+
 -- Business invariant: an account cannot have more active users on a day than the users
 -- export lists for it (checked only for accounts the users export covers).
 with users as (

@@ -1,3 +1,6 @@
+-- Reads two models: dagster-dbt attaches it, as an asset check, to the one named here.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_churn_monthly'}}}) }}
+
 -- Business invariant: each account-month's movements explain its MRR change exactly,
 -- each month starts where the previous one ended, and the monthly churn table adds up
 -- (customers and MRR) from the same movements.

@@ -23,7 +23,6 @@ FEEDBACK = get_asset_key_for_model([warehouse_dbt_models], "stg_cs__alert_feedba
     key=["reference", "holiday_calendar"],
     group_name="warehouse",
     kinds={"duckdb"},
-    pool="warehouse",
     deps=[RAW_ACCOUNTS, dg.AssetKey(["raw", "usage_events"])],
 )
 def holiday_calendar(
@@ -77,7 +76,6 @@ ALERT_HISTORY = dg.AssetKey([LIVE_SCHEMA, "alert_history"])
         )
         for table, what in ALERT_TABLES.items()
     ],
-    pool="warehouse",
 )
 def alert_state(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineResource

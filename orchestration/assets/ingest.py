@@ -27,7 +27,6 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         key=["raw", contract.name],
         group_name="ingest",
         kinds={"duckdb"},
-        pool="warehouse",
         # account ids are checked against the CRM, so the CRM loads first
         deps=[] if contract.name == "accounts" else [RAW_ACCOUNTS],
         description=(

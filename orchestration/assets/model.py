@@ -57,7 +57,7 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
     )
 
 
-@dg.asset(group_name="ml", deps=[churn_model, SNAPSHOTS], kinds={"duckdb"}, pool="warehouse")
+@dg.asset(group_name="ml", deps=[churn_model, SNAPSHOTS], kinds={"duckdb"})
 def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
     """Tonight's churn probability, risk tier, revenue at risk and the model's top reasons
     per active account, from the champion (table ``ml.churn_scores``, history kept per
@@ -80,7 +80,7 @@ def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg
     )
 
 
-@dg.asset(group_name="ml", deps=[churn_scores], kinds={"duckdb"}, pool="warehouse")
+@dg.asset(group_name="ml", deps=[churn_scores], kinds={"duckdb"})
 def churn_forecast(
     warehouse: WarehouseResource, pipeline: PipelineResource
 ) -> dg.MaterializeResult:

@@ -12,6 +12,7 @@ from orchestration.assets.model import churn_forecast, churn_scores
 from orchestration.assets.warehouse import alert_outcome_models, warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
 from reports import steps
+from runtime.permissions import parse_umask
 
 
 def _model(name: str) -> dg.AssetKey:
@@ -92,9 +93,15 @@ def cs_site(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.Mate
 def publish_outputs(
     warehouse: WarehouseResource, pipeline: PipelineResource
 ) -> dg.MaterializeResult:
-    """Publish tonight's run folder as outputs/latest/: last, after every asset and every
-    blocking check upstream of it passed."""
+    """Publish tonight's run folder as runs/<as_of>/ and outputs/latest/, and the readers'
+    copy of the warehouse: last, after every asset and blocking check upstream passed."""
     with warehouse.connect(read_only=True) as con:
         as_of = steps.tonight_night(con)
-    meta = steps.publish(pipeline.paths(), as_of)
-    return dg.MaterializeResult(metadata={"published": dg.MetadataValue.path(meta["published"])})
+    umask = parse_umask(pipeline.config()["run"]["umask"])
+    meta = steps.publish(pipeline.paths(), as_of, umask)
+    return dg.MaterializeResult(
+        metadata={
+            "published": dg.MetadataValue.path(meta["published"]),
+            "readers_warehouse": dg.MetadataValue.path(meta["readers_warehouse"]),
+        }
+    )

@@ -298,13 +298,15 @@ def _write_portfolios(
     active = overview[~overview["has_churned"]].copy()
     active["page"] = active["account_id"].map(pages)  # NaN: no page (no alert, not win-back)
     active["_rank"] = active["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
-    active = active.sort_values(["_rank", "health_score", "arr"], ascending=[True, True, False])
+    active = active.sort_values(  # account id last: the same order on every run
+        ["_rank", "health_score", "arr", "account_id"], ascending=[True, True, False, True]
+    )
     summaries = []
     for owner, book in active.groupby("csm_owner"):
         summary = {"csm_owner": owner, "page": portfolios[owner],
                    **_book_summary(book, settings.renewal_days)}  # fmt: skip
         renewing = book[_renewal_needs_attention(book, settings.renewal_days)].sort_values(
-            "days_to_renewal"
+            ["days_to_renewal", "account_id"]
         )
         writer.write(
             f"portfolio/{portfolios[owner]}",
@@ -367,7 +369,9 @@ def _write_executive(
     pages: Mapping[str, str],
 ) -> None:
     active = overview[~overview["has_churned"]].copy()
-    at_risk = active[_is_at_risk(active)].sort_values("arr", ascending=False)
+    at_risk = active[_is_at_risk(active)].sort_values(
+        ["arr", "account_id"], ascending=[False, True]
+    )
     at_risk["page"] = at_risk["account_id"].map(pages)
     retention = queries.revenue_retention(con)
     settled = retention[~retention["is_provisional"]]
