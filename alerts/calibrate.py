@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="also write the tables as CSV files here")
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    with holding_warehouse("alerts.calibrate"):
+    with holding_warehouse("alerts.calibrate", config["run"]):
         con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
         try:
             scores = _scores_table(con)

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", help="a config file (default: $CHURN_CONFIG or the defaults)")
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    with holding_warehouse("alerts.replay"):
+    with holding_warehouse("alerts.replay", config["run"]):
         build_alert_nights(first_signal_night(args.first, config["alerts"]), config)
         con = duckdb.connect(str(resolve_paths().warehouse), config=warehouse_settings())
         try:

@@ -34,6 +34,7 @@ class Site:
 
     root: Path
     config: Path
+    started: list[RunProcess] = field(default_factory=list, repr=False)
 
     @property
     def landing(self) -> Path:
@@ -80,9 +81,20 @@ class Site:
             stderr=err,
             preexec_fn=preexec,
         )
-        return RunProcess(
+        run = RunProcess(
             name, process, self.root / f"{name}.out", self.root / f"{name}.err", [out, err]
         )
+        self.started.append(run)
+        return run
+
+    def stop_all(self) -> None:
+        """``kill -9`` every run still going and its children (a test that failed midway
+        must not leave runs holding the warehouse)."""
+        for run in self.started:
+            if run.process.poll() is None:
+                for child in children(run.pid):
+                    os.kill(child, signal.SIGKILL)
+                run.kill()
 
 
 @dataclass

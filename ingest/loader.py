@@ -13,13 +13,16 @@ Why this shape:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import IO
 
 import duckdb
 import fsspec
@@ -60,6 +63,9 @@ MALFORMED_RULE = (
     "case when bool_or(error_type in ('INVALID ENCODING', 'INVALID UNICODE')) "
     "then 'invalid_encoding' else 'malformed_row' end"
 )
+# Leading or trailing whitespace of any kind: ASCII, no-break and other Unicode spaces
+# (Excel exports carry U+00A0), the byte-order mark.
+PADDING = r"^[\s\pZ\x{FEFF}]|[\s\pZ\x{FEFF}]$"
 CUT_RECORD_REASON = "the file ends inside a quoted field: its last record was cut off in transfer"
 
 
@@ -110,26 +116,54 @@ def _checksum(fs: fsspec.AbstractFileSystem, path: str) -> str:
 
 
 def _split_cut_record(fs: fsspec.AbstractFileSystem, path: str) -> tuple[bytes, str] | None:
-    """A CSV whose double quotes do not pair up ends inside a quoted field (quotes in a
-    field are doubled, so a whole file has an even number): return the file without its
-    last record, and that record's text. DuckDB would otherwise read the open quote to
-    the end of the file and load the cut record with a garbage value. None when the
-    quotes pair up (the common case: one streaming pass, nothing kept in memory)."""
+    """A CSV whose double quotes do not pair up has a quoted field that never closes
+    (quotes inside a field are doubled, so a whole file has an even number). When that
+    field opens in the last line, the file was cut in transfer mid-value: return the file
+    without that record, and the record's text (DuckDB would otherwise load it with a
+    garbage value). When more lines follow the opening quote (a quoting error in the
+    export, or a cut inside a multi-line value) the file is refused: reading on would
+    silently swallow every later line into one value. None when the quotes pair up (the common case: one
+    streaming pass, nothing kept in memory)."""
     quotes = 0
-    with fs.open(path, "rb", compression="infer") as handle:
+    with _open_decompressed(fs, path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             quotes += block.count(b'"')
     if quotes % 2 == 0:
         return None
-    with fs.open(path, "rb", compression="infer") as handle:
+    with _open_decompressed(fs, path) as handle:
         content = handle.read()
-    inside, record_start = False, 0
+    inside, record_start, record_line, line = False, 0, 1, 1
     for match in re.finditer(rb'["\n]', content):
         if match.group() == b'"':
             inside = not inside
-        elif not inside:
-            record_start = match.end()
-    return content[:record_start], content[record_start:].decode("utf-8", "replace")
+            continue
+        line += 1
+        if not inside:
+            record_start, record_line = match.end(), line
+    tail = content[record_start:]
+    following = tail.count(b"\n")
+    if following:
+        raise ContractViolation(
+            f"{path}: a double quote opens a field on line {record_line} that never closes, "
+            f"and {following} more line(s) follow it: a quoting error in the export (a quote "
+            "inside a field must be doubled) or a cut inside a multi-line value; read on, "
+            "those lines would become one value. The file was not loaded; fix it and deliver "
+            "it again."
+        )
+    return content[:record_start], tail.decode("utf-8", "replace")
+
+
+@contextmanager
+def _open_decompressed(fs: fsspec.AbstractFileSystem, path: str) -> Iterator[IO[bytes]]:
+    """The file's bytes (gzip undone); a compressed stream cut short is refused plainly."""
+    try:
+        with fs.open(path, "rb", compression="infer") as handle:
+            yield handle
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ContractViolation(
+            f"{path}: the compressed file is cut short or corrupt ({exc}): unreadable. "
+            "The file was not loaded; deliver it again."
+        ) from exc
 
 
 def list_files(
@@ -223,13 +257,16 @@ def _stage_file(
     con: duckdb.DuckDBPyConnection,
     path: str,
     contract: SourceContract,
+    read_from: str | None = None,
     cut_record: str | None = None,
 ) -> tuple[int, list[str]]:
     """Read one file into ``_incoming`` (with its row numbers) and malformed CSV lines into
     ``_malformed``; check the header. Returns rows read and notes on schema drift.
+    ``read_from``: a copy to read instead of ``path`` (messages still name ``path``);
     ``cut_record``: the text of a CSV's last record when the file ends inside a quoted
-    field (``path`` is then a copy without it); it is quarantined as ``truncated_row``."""
+    field (the copy is then the file without it); quarantined as ``truncated_row``."""
     fmt = contract.file_format(path)
+    source = read_from or path
     con.execute(
         "create or replace temp table _malformed "
         "(source_row bigint, rule varchar, line varchar, error varchar)"
@@ -239,7 +276,7 @@ def _stage_file(
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_scans")
             con.execute(
                 "create or replace temp table _incoming as select row_number() over () as _source_row, * "
-                f"from read_csv({_sql_text(path)}, header = true, all_varchar = true, store_rejects = true, "
+                f"from read_csv({_sql_text(source)}, header = true, all_varchar = true, store_rejects = true, "
                 "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')"
             )
             con.execute(  # one line can break several rules: count it once
@@ -250,11 +287,11 @@ def _stage_file(
             if cut_record is not None:
                 _quarantine_cut_record(con, cut_record)
         elif fmt == "json":
-            _stage_json(con, path)
+            _stage_json(con, source)
         else:
             con.execute(
                 "create or replace temp table _incoming as select * rename (file_row_number as _source_row) "
-                f"from read_parquet({_sql_text(path)}, file_row_number = true)"
+                f"from read_parquet({_sql_text(source)}, file_row_number = true)"
             )
             con.execute("update _incoming set _source_row = _source_row + 1")
     except duckdb.Error as exc:
@@ -310,7 +347,7 @@ def _row_rules(
             out.append(f"when {raw} is null or {blank} then 'null_required|{c.name} is empty'")
         if c.is_identifier and c.name in text_columns:
             out.append(
-                f"when regexp_matches({raw}, '^\\s|\\s$') then 'padded_key|{c.name}=\"' || {raw} || "
+                f"when regexp_matches({raw}, '{PADDING}') then 'padded_key|{c.name}=\"' || {raw} || "
                 "'\" has leading or trailing whitespace (it would be another key than the "
                 "trimmed value)'"
             )
@@ -453,7 +490,7 @@ def _load_file(
     now: datetime,
 ) -> FileLoad:
     with _readable_copy(fs, path, contract) as (read_from, cut_record):
-        rows_read, notes = _stage_file(con, read_from, contract, cut_record)
+        rows_read, notes = _stage_file(con, path, contract, read_from, cut_record)
     _classify_rows(con, contract, rules, now)
     names = ", ".join(f'"{c.name}"' for c in contract.columns)
     con.execute(

@@ -2,9 +2,10 @@
 
 A run killed with ``kill -9`` (or by the out-of-memory killer) cannot report its own
 end, so Dagster keeps showing it as started, and nothing would ever say what happened
-to it. Each run tags itself with its process (pid, start time, host) when it takes the
-warehouse; the next run to take it checks those processes and fails the dead ones,
-freeing any concurrency slots they held.
+to it. Each run tags itself with its process (pid, start time, host) as it starts; the
+next run to take the warehouse checks those processes and fails the dead ones, stops
+what they left running, and frees any concurrency slots they held (should an operator
+configure Dagster pools).
 """
 
 from __future__ import annotations
@@ -36,13 +37,17 @@ def _fail(instance: dg.DagsterInstance, run: dg.DagsterRun, why: str) -> str:
     return message
 
 
+def tag_with_process(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Tag run ``run_id`` (started by the UI or the schedule) with this process."""
+    if instance.has_run(run_id):
+        instance.add_run_tags(run_id, process_tags())
+
+
 def fail_dead_runs(
     instance: dg.DagsterInstance, run_id: str, left_behind: LockHolder | None
 ) -> list[str]:
-    """Tag run ``run_id`` with this process; fail every other unfinished run whose
-    process is gone. Returns one message per run failed or dead holder found."""
-    if instance.has_run(run_id):
-        instance.add_run_tags(run_id, process_tags())
+    """Fail every unfinished run but ``run_id`` whose process is gone. Returns one
+    message per run failed or dead holder found."""
     messages = []
     if left_behind is not None:
         run = instance.get_run_by_id(left_behind.run_id)

@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from orchestration.recovery import fail_dead_runs
+from orchestration.recovery import fail_dead_runs, tag_with_process
 from pipeline_config import PipelinePaths, load_config, resolve_paths, warehouse_settings
 from runtime.holding import holding_warehouse
 
@@ -31,7 +31,9 @@ class PipelineResource(dg.ConfigurableResource):
     _run_id: str = PrivateAttr(default="manual")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._run_id = context.run_id or "manual"
+        # a re-execution (from failure, or of a step) continues its root run's folder
+        run = context.dagster_run
+        self._run_id = (run.root_run_id or run.run_id) if run else "manual"
 
     def config(self) -> dict[str, Any]:
         return load_config(self.config_path or None)
@@ -53,9 +55,13 @@ class WarehouseResource(dg.ConfigurableResource):
         """Hold the warehouse for the run: wait for (or refuse after run.lock_wait_minutes)
         a run already writing it; mark failed the runs a crash left 'started'."""
         run_id = context.run_id or "no-run"
-        with holding_warehouse(run_id, self.path(), context.log.warning) as left_behind:
-            if context.instance is not None:
-                for message in fail_dead_runs(context.instance, run_id, left_behind):
+        instance = context.instance
+        if instance is not None:
+            tag_with_process(instance, run_id)  # before waiting: a run killed while waiting
+        settings = load_config()["run"]  # is recognised as dead too
+        with holding_warehouse(run_id, settings, self.path(), context.log.warning) as left:
+            if instance is not None:
+                for message in fail_dead_runs(instance, run_id, left):
                     context.log.warning(message)
             yield self
 

@@ -147,14 +147,24 @@ def write_site(
     return {"index": str(run_dir / "index.html"), **meta}
 
 
+PUBLISHED_FILES = ("alerts.csv", "winback.csv", "scores.csv", "drafts/index.csv", "index.html")
+
+
 def publish(paths: PipelinePaths, as_of: object, umask: int) -> dict[str, Any]:
     """Make this run's folder the night's folder and ``latest/``, and publish the readers'
     copy of the warehouse (only once every output is written and every check passed)."""
-    night = replace_folder(partial_dir(paths, as_of), night_dir(paths, as_of))
+    partial = partial_dir(paths, as_of)
+    missing = [name for name in PUBLISHED_FILES if not (partial / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"nothing published: {partial} lacks {', '.join(missing)}. Materialise the output "
+            "assets in the same run as publish_outputs (or re-execute the whole run)."
+        )
+    readers_copy = publish_warehouse(paths.warehouse, warehouse_settings())
+    night = replace_folder(partial, night_dir(paths, as_of))
     for abandoned in paths.runs.glob(".*.partial"):  # left by runs that failed
         shutil.rmtree(abandoned)
     latest = publish_latest(night, paths.latest)
-    readers_copy = publish_warehouse(paths.warehouse, warehouse_settings())
-    for written in (paths.runs, paths.latest, paths.models, paths.warehouse, readers_copy):
+    for written in (night, latest, paths.models, paths.warehouse, readers_copy):
         restrict_tree(written, umask)
     return {"published": str(latest), "readers_warehouse": str(readers_copy)}

@@ -7,11 +7,12 @@ failing on DuckDB's file lock."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from pipeline_config import load_config, resolve_paths
+from pipeline_config import resolve_paths
 from runtime.lock import LockHolder, hold_warehouse
 from runtime.permissions import parse_umask, run_umask
 
@@ -23,13 +24,14 @@ def _to_stderr(message: str) -> None:
 @contextmanager
 def holding_warehouse(
     holder: str,
+    settings: Mapping[str, Any],
     warehouse: Path | None = None,
     say: Callable[[str], None] = _to_stderr,
 ) -> Iterator[LockHolder | None]:
     """Hold ``warehouse`` (default: the configured one) as ``holder`` (a run id or a
-    command's name); yield the holder a dead process left recorded, if any."""
+    command's name) with the config's ``run`` ``settings``; yield the holder a dead
+    process left recorded, if any."""
     warehouse = warehouse or resolve_paths().warehouse
-    settings = load_config()["run"]
 
     def waiting(current: LockHolder | None) -> None:
         who = current.describe() if current else "another process"

@@ -1,4 +1,5 @@
-"""One writer at a time: an exclusive ``flock`` on ``<warehouse>.lock`` held for a whole run.
+"""One writer at a time: an exclusive ``flock`` on ``<warehouse>.lock`` held for a whole run
+(POSIX: Linux and macOS).
 
 Why a file lock rather than Dagster's run queue or pools: the kernel releases a flock
 when its process dies, however it dies (``kill -9``, out of memory, power loss), so a
@@ -24,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runtime.processes import stat_fields
+from runtime.processes import is_running, stat_fields
 
 POLL_SECONDS = 0.5
 
@@ -58,13 +59,15 @@ def is_alive(pid: int, started: str, host: str) -> bool:
     process on another host is assumed alive: it cannot be checked from here."""
     if host != socket.gethostname():
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    if not Path("/proc").is_dir():  # no /proc (macOS): ask the kernel, zombies included
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
-    return not started or process_start(pid) in ("", started)
+    return is_running(pid) and (not started or process_start(pid) == started)
 
 
 def current_holder(run_id: str) -> LockHolder:

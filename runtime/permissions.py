@@ -1,7 +1,7 @@
 """Owner-only files: the warehouse and the outputs hold customer names, contacts and
 revenue, so nothing a run writes should be readable by other users of the host.
 
-A run sets its process umask (``files.umask``, default 077: files 0600, folders 0700)
+A run sets its process umask (``run.umask``, default 077: files 0600, folders 0700)
 for its duration, which also covers what its children (dbt) create, and tightens
 what was created before the setting existed when it publishes.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def parse_umask(value: object) -> int:
-    """``files.umask`` as written in YAML: "077" / "0o077" (octal text) or an int."""
+    """``run.umask`` as written in YAML: "077" / "0o077" (octal text) or an int."""
     if isinstance(value, int):
         return value
     return int(str(value).removeprefix("0o"), 8)

@@ -1,4 +1,5 @@
-"""Processes on this host, read from /proc (Linux): who is whose child, what runs."""
+"""Processes on this host, read from /proc (Linux): who is whose child, what runs.
+Where there is no /proc (macOS) nothing is found, so nothing is stopped."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def command_line(pid: int) -> str:
 
 
 def all_pids() -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    proc = Path("/proc")
+    return [int(p.name) for p in proc.iterdir() if p.name.isdigit()] if proc.is_dir() else []
 
 
 def children(pid: int) -> list[int]:

@@ -15,11 +15,14 @@ without disturbing it (test_published_copy_survives_an_open_reader).
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -63,29 +66,33 @@ def story(nightly_run, demo_dirs: PipelineDirs, tmp_path_factory) -> Story:
     config.write_text(TEST_CONFIG)
     site = Site(root / "site", config).prepare(demo_dirs.landing)
 
-    disk_full = site.start("disk_full", preexec=_limit_file_size)
-    disk_full.wait()
-
-    killed_in_ingest = site.start("killed_in_ingest")
-    killed_in_ingest.wait_for_log(STEP_START.format(step="raw__usage_events"))
-    killed_in_ingest.kill()
-
-    killed_in_dbt = site.start("killed_in_dbt")
-    dbt_child = killed_in_dbt.kill_during_dbt()
     try:
-        until(lambda: not is_running(dbt_child), 20, "the orphaned dbt to die")
-        outlived = False
-    except AssertionError:
-        outlived = True
+        disk_full = site.start("disk_full", preexec=_limit_file_size)
+        disk_full.wait()
 
-    clean = site.start("clean")
-    until(lambda: f'"pid": {clean.pid},' in lock_path(site.warehouse).read_text(), 120,
-          "the clean run to hold the warehouse", alive=clean.process)  # fmt: skip
-    impatient = root / "impatient.yaml"  # waits about a second for the warehouse
-    impatient.write_text(TEST_CONFIG + "run:\n  lock_wait_minutes: 0.02\n")
-    refused = site.start("refused", CHURN_CONFIG=str(impatient))
-    refused.wait()
-    assert clean.wait() == 0, clean.stdout() + clean.stderr()[-5000:]
+        killed_in_ingest = site.start("killed_in_ingest")
+        killed_in_ingest.wait_for_log(STEP_START.format(step="raw__usage_events"))
+        killed_in_ingest.kill()
+
+        killed_in_dbt = site.start("killed_in_dbt")
+        dbt_child = killed_in_dbt.kill_during_dbt()
+        try:
+            until(lambda: not is_running(dbt_child), 20, "the orphaned dbt to die")
+            outlived = False
+        except AssertionError:
+            outlived = True
+
+        clean = site.start("clean")
+        until(lambda: f'"pid": {clean.pid},' in lock_path(site.warehouse).read_text(), 120,
+              "the clean run to hold the warehouse", alive=clean.process)  # fmt: skip
+        impatient = root / "impatient.yaml"  # waits about a second for the warehouse
+        impatient.write_text(TEST_CONFIG + "run:\n  lock_wait_minutes: 0.02\n")
+        refused = site.start("refused", CHURN_CONFIG=str(impatient))
+        refused.wait()
+        assert clean.wait() == 0, clean.stdout() + clean.stderr()[-5000:]
+    except BaseException:
+        site.stop_all()
+        raise
     published = run_digest(published_path(site.warehouse), site.outputs / "latest", site.root)
     return Story(site, disk_full, killed_in_ingest, killed_in_dbt, dbt_child, outlived, clean,
                  refused, published, reference)  # fmt: skip
@@ -198,3 +205,37 @@ def test_digests_see_a_changed_table_and_a_changed_file(tmp_path):
     after = {**warehouse_digest(warehouse, tmp_path), **files_digest(tmp_path / "out", tmp_path)}
     assert len(differences(before, after)) == 2
     shutil.rmtree(tmp_path / "out")
+
+
+PARENT = (
+    "import subprocess, sys; child = subprocess.Popen(sys.argv[1:]); "
+    "print(child.pid, flush=True); child.wait()"
+)
+
+
+def _outlives_its_parent(command: list[str], env: dict[str, str], grace: float) -> bool:
+    """Start ``command`` from a parent process, ``kill -9`` the parent: does the child
+    still run ``grace`` seconds later? (A surviving child is then killed.)"""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, *command], env=env,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    child = int(parent.stdout.readline())
+    until(lambda: "sleep" in command_line(child), 30, "the child to be running sleep")
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    try:
+        until(lambda: not is_running(child), grace, "the child to die")
+    except AssertionError:
+        os.kill(child, signal.SIGKILL)
+        return True
+    return False
+
+
+def test_the_dbt_launcher_dies_with_the_run_that_started_it():
+    """churn-dbt, told to run ``sleep`` instead of dbt (it writes nothing, so no broken
+    pipe can end it), dies when its parent is killed; ``sleep`` started directly, as
+    dagster-dbt would start dbt without the launcher, outlives its parent."""
+    sleep = shutil.which("sleep")
+    launcher = str(Path(sys.executable).with_name("churn-dbt"))
+    env = {**os.environ, "CHURN_DBT_TARGET": sleep}
+    assert not _outlives_its_parent([launcher, "120"], env, grace=10)
+    assert _outlives_its_parent([sleep, "120"], dict(os.environ), grace=2)

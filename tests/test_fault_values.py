@@ -202,3 +202,40 @@ def test_the_process_time_zone_does_not_change_what_is_loaded(landing, tmp_path)
     assert "datetime.datetime(2026, 3, 2, 7, 30)" in outputs[0]  # -08:00 converted
     assert "datetime.datetime(2026, 3, 1, 23, 30)" in outputs[0]  # naive kept as UTC
     assert "(4, 'bad_type')" in outputs[0]
+
+
+def test_an_unclosed_quote_with_lines_after_it_refuses_the_file_instead_of_losing_them(
+    con, landing
+):
+    stray = 'A50,"Acme 5, screen,SMB,Pro,monthly,100,2026-01-05,Ana\n'  # never closed
+    (landing / "accounts.csv").write_text(HEADER + stray + GOOD)
+    with pytest.raises(
+        ContractViolation, match=r"accounts\.csv: a double quote opens a field on line 2"
+    ):
+        _load(con, landing)
+    assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 0
+
+
+def test_a_gzip_stream_cut_in_transfer_is_refused_as_cut_short(con, landing):
+    data = gzip.compress((HEADER + GOOD + 'A41,"Cut, in').encode())
+    (landing / "accounts.csv.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(
+        ContractViolation, match=r"accounts\.csv\.gz: the compressed file is cut short"
+    ):
+        _load(con, landing)
+
+
+def test_a_no_break_space_around_a_key_is_padding_too(con, landing):
+    (landing / "accounts.csv").write_text(
+        HEADER + GOOD + "A7\u00a0,Padded,SMB,Pro,monthly,100,2026-01-05,Ana\n"
+    )
+    (load,) = _load(con, landing)
+    assert load.rows_quarantined == 1
+    assert _quarantine(con)[0][1] == "padded_key"
+
+
+def test_problems_in_a_cut_file_name_the_delivered_file_not_a_working_copy(con, landing):
+    (landing / "accounts.csv").write_text('account_id,company_name\nA1,"Cut, in')
+    with pytest.raises(ContractViolation) as refused:
+        _load(con, landing)
+    assert str(refused.value).startswith(f"{landing / 'accounts.csv'}: required column(s)")
