@@ -18,8 +18,7 @@ import duckdb
 
 # Columns whose values are times or ids of the run itself, not of the data.
 VOLATILE_COLUMN = re.compile(
-    r"^(\w*_)?loaded_at$|^_?(quarantined_at|checked_at|run_id|model_version|trained_at|scored_at|"
-    r"processed_at|recorded_at|built_at|generated_at|created_at_utc)$"
+    r"^(\w*_)?loaded_at$|^(quarantined_at|checked_at|processed_at|model_version)$"
 )
 # Text in output files that names the run rather than the data.
 VOLATILE_TEXT = [
