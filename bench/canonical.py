@@ -26,8 +26,9 @@ VOLATILE_TEXT = [
     re.compile(rb"built \d{4}-\d\d-\d\d \d\d:\d\d UTC"),  # the site's build time
     re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),  # run ids
 ]
-# Chart coordinates carry floating-point noise from parallel sums in their last digits.
-LONG_DECIMAL = re.compile(rb"(\d\.\d{6})\d+")
+# Numbers computed by parallel sums carry floating-point noise in their last digits
+# (chart coordinates, 0.1 + 0.2): compared rounded to 6 decimals.
+DECIMAL = re.compile(rb"\d+\.\d+")
 DOUBLE_DIGITS = 6
 # Rows that record a run's failed attempts (a run that failed first leaves them; a clean
 # run does not): history, not content.
@@ -84,6 +85,11 @@ def warehouse_digest(warehouse: Path, root: Path) -> dict[str, str]:
         con.close()
 
 
+def _rounded(number: re.Match[bytes]) -> bytes:
+    text = f"{float(number.group()):.{DOUBLE_DIGITS}f}".rstrip("0").rstrip(".")
+    return text.encode()
+
+
 def files_digest(folder: Path, root: Path) -> dict[str, str]:
     """One digest per file under ``folder``, volatile text and ``root`` masked."""
     digests = {}
@@ -91,7 +97,7 @@ def files_digest(folder: Path, root: Path) -> dict[str, str]:
         content = path.read_bytes().replace(str(root).encode(), b"<root>")
         for pattern in VOLATILE_TEXT:
             content = pattern.sub(b"<volatile>", content)
-        content = LONG_DECIMAL.sub(rb"\1", content)
+        content = DECIMAL.sub(_rounded, content)
         digests[str(path.relative_to(folder))] = hashlib.sha256(content).hexdigest()
     return digests
 

@@ -79,7 +79,9 @@ def tonight_alerts(con: duckdb.DuckDBPyConnection, schema: str = LIVE_SCHEMA) ->
     rank = frame["severity"].map(SEVERITY_ORDER)
     return (
         frame.assign(_rank=rank)
-        .sort_values(["_rank", "revenue_at_risk"], ascending=[True, False])
+        .sort_values(  # account id last: the same order on every run
+            ["_rank", "revenue_at_risk", "account_id"], ascending=[True, False, True]
+        )
         .drop(columns="_rank")
         .reset_index(drop=True)[ALERT_COLUMNS]
     )

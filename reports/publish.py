@@ -7,6 +7,7 @@
   removed from every text cell and every value rendered into HTML: overrides can make a
   name read backwards ("Trojan Source"-style spoofing), a NUL cuts a cell short in some
   spreadsheet tools, and none carries meaning in a company name.
+- Numbers are written with 12 significant digits, without binary-float noise.
 - Every file is written to a temp name and renamed into place.
 - Each run writes ``runs/<as_of>/``; ``latest/`` is then swapped to that run, so the
   previous outputs stay published if a run fails before this point.
@@ -21,6 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# 12 significant digits: cents up to 10 billion, and no binary noise ("26591.399999999998"
+# is written 26591.4) in the files CSMs open in a spreadsheet.
+FLOAT_FORMAT = "%.12g"
 BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 C0_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 UNSAFE_CHARACTERS = {**BIDI_CONTROLS, **C0_CONTROLS}
@@ -63,7 +67,7 @@ def write_csv_safely(frame: pd.DataFrame, path: Path) -> Path:
     safe = frame.copy()
     for column in text_columns:
         safe[column] = safe[column].map(neutralise_formula)
-    return write_text_atomically(path, safe.to_csv(index=False))
+    return write_text_atomically(path, safe.to_csv(index=False, float_format=FLOAT_FORMAT))
 
 
 def replace_folder(new: Path, target: Path) -> Path:

@@ -167,4 +167,5 @@ def publish(paths: PipelinePaths, as_of: object, umask: int) -> dict[str, Any]:
     latest = publish_latest(night, paths.latest)
     for written in (night, latest, paths.models, paths.warehouse, readers_copy):
         restrict_tree(written, umask)
+    restrict_tree(paths.runs, umask, recursive=False)  # older nights were tightened before
     return {"published": str(latest), "readers_warehouse": str(readers_copy)}

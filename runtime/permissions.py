@@ -30,11 +30,12 @@ def run_umask(mask: int) -> Iterator[None]:
         os.umask(previous)
 
 
-def restrict_tree(root: Path, mask: int) -> None:
-    """Remove the masked permission bits from ``root`` and everything under it."""
+def restrict_tree(root: Path, mask: int, recursive: bool = True) -> None:
+    """Remove the masked permission bits from ``root`` and (``recursive``) everything
+    under it."""
     if not root.exists():
         return
-    paths = [root, *root.rglob("*")] if root.is_dir() else [root]
+    paths = [root, *root.rglob("*")] if root.is_dir() and recursive else [root]
     for path in paths:
         if path.is_symlink():
             continue

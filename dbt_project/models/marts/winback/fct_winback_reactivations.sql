@@ -34,8 +34,8 @@ select
     count(case when c.days_to_return <= {{ last_touch }} then 1 end) as reactivated_in_cadence,
     cast(count(c.returned_on) as double) / count(*) as reactivation_rate,
     cast(median(c.days_to_return) as double) as median_days_to_return,
-    cast(sum(c.churned_mrr) as double) as churned_mrr,
-    cast(coalesce(sum(c.returned_mrr), 0) as double) as returned_mrr,
+    round(cast(sum(c.churned_mrr) as double), 2) as churned_mrr,
+    round(cast(coalesce(sum(c.returned_mrr), 0) as double), 2) as returned_mrr,
     o.as_of_date
 from churns as c
 cross join as_of as o
