@@ -82,7 +82,7 @@ serve:
 quality: $(STAMP)
 	$(BIN)/python -m bench.model_quality
 
-NIGHTS ?= 6
+NIGHTS ?= 4
 soak: $(MANIFEST)
 	$(BIN)/python -m bench.soak --nights $(NIGHTS)
 

@@ -33,6 +33,9 @@ DOUBLE_DIGITS = 6
 # Rows that record a run's failed attempts (a run that failed first leaves them; a clean
 # run does not): history, not content.
 ROW_FILTERS = {"raw._load_ledger": "status <> 'rejected'"}
+# Tables with one row per passing check or run: how many runs there were is history (a
+# run that waited for another, then a re-run, adds rows); what they recorded is content.
+DISTINCT_ROWS = {"audit.mart_row_counts"}
 # Text that quotes the load time ("... is after the load time (2026-12-01 05:59 UTC + 24h)").
 TEXT_MASKS = {("raw._quarantine", "reason"): r"load time \([^)]*\)"}
 
@@ -58,8 +61,10 @@ def _table_digest(con: duckdb.DuckDBPyConnection, table: str, root: str) -> str:
     if not kept:
         return "no stable columns"
     where = f" where {ROW_FILTERS[table]}" if table in ROW_FILTERS else ""
+    distinct = "distinct " if table in DISTINCT_ROWS else ""
     rows, total = con.execute(
-        f"select count(*), coalesce(sum(hash({', '.join(kept)})::hugeint), 0) from {table}{where}"
+        f"select count(*), coalesce(sum(h::hugeint), 0) from "
+        f"(select {distinct}hash({', '.join(kept)}) as h from {table}{where})"
     ).fetchone()
     return f"{rows} rows, {total}"
 

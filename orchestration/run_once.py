@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import dagster as dg
@@ -81,12 +82,36 @@ def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
     return lines
 
 
+DISK_FULL_SIGNS = ("disk i/o error", "database or disk is full", "no space left", "too large")
+
+
+def _execute() -> dg.ExecuteInProcessResult | None:
+    """The nightly job, recorded in $DAGSTER_HOME (the run shows up in the UI). When
+    Dagster itself cannot write there (a full disk), say so plainly instead of a trace."""
+    try:
+        instance = dg.DagsterInstance.get()
+        return defs.resolve_job_def("nightly_refresh").execute_in_process(
+            instance=instance, raise_on_error=False, tags=process_tags()
+        )
+    except Exception as exc:
+        text = str(exc).lower()
+        home = os.environ.get("DAGSTER_HOME", "$DAGSTER_HOME")
+        cause = (
+            f"the disk is full (or a file-size limit was hit): Dagster could not write its "
+            f"run history in {home}"
+            if any(sign in text for sign in DISK_FULL_SIGNS)
+            else f"Dagster could not run or record the job ({home})"
+        )
+        print(f"RUN FAILED: {cause}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return None
+
+
 def main() -> int:
-    instance = dg.DagsterInstance.get()  # $DAGSTER_HOME: the run shows up in the UI
-    result = defs.resolve_job_def("nightly_refresh").execute_in_process(
-        instance=instance, raise_on_error=False, tags=process_tags()
-    )
+    result = _execute()
     paths = resolve_paths()
+    if result is None:
+        print(f"Published outputs in {paths.latest} were left as they were.")
+        return 1
     for line in failure_lines(result):
         print(line)
     if not result.success:
