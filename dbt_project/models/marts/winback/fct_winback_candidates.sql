@@ -363,7 +363,8 @@ select
         order by
             case when exclusion_code is null then 0 else 1 end asc,
             priority_score desc,
-            lifetime_value desc,
+            -- the value shown, rounded: a float sum's noise must not reorder equal values
+            round(lifetime_value, 2) desc,
             account_id asc
     ) as priority_rank,
     exclusion_code is null as is_eligible,
