@@ -1,5 +1,5 @@
 # The README's commands. Every target installs what it needs first.
-#   make run    generate demo data and materialise the whole asset graph once
+#   make run    generate demo data and materialise the whole asset graph once (AS_OF=YYYY-MM-DD: a past night)
 #   make test   lint (ruff, sqlfluff) + pytest  (.ci/run calls exactly this)
 #   make dev    Dagster UI on http://127.0.0.1:3000
 #   make serve  the published site (outputs/latest/) read-only on http://127.0.0.1:8000
@@ -50,7 +50,7 @@ data: $(STAMP)
 		--truth-dir "$(CHURN_OUTPUTS_DIR)/ground_truth"
 
 run: $(MANIFEST) data
-	$(BIN)/python -m orchestration.run_once
+	$(BIN)/python -m orchestration.run_once $(if $(AS_OF),--as-of $(AS_OF))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline_config import accepted_account_values
+
 ROW_COUNTS_TABLE = "audit.mart_row_counts"
 
 
@@ -87,6 +89,7 @@ def suite_parameters(config: Mapping[str, Any], previous_rows: int | None) -> di
     return {
         "min_health_score_stddev": checks["min_health_score_stddev"],
         "max_single_band_share": checks["max_single_band_share"],
+        **accepted_account_values(config),
         "min_rows": 1
         if previous_rows is None
         else max(1, math.floor(previous_rows * checks["min_row_ratio"])),

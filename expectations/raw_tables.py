@@ -17,13 +17,15 @@ import duckdb
 import pandas as pd
 
 from ingest.contract import SourceContract
+from pipeline_config import accepted_account_values
 
 LOAD_COLUMNS = ["_source_file", "_source_row", "_loaded_at"]
 
 
-def reference_date(ingest: Mapping[str, Any]) -> date:
-    """ "Today" for freshness: the configured date, or the current UTC date."""
-    configured = ingest.get("reference_date")
+def reference_date(config: Mapping[str, Any]) -> date:
+    """ "Today" for freshness: ``ingest.reference_date``, else the run's as-of date
+    (``run.as_of_date``: a past night is judged as of that night), else today (UTC)."""
+    configured = config["ingest"].get("reference_date") or config["run"].get("as_of_date")
     return date.fromisoformat(str(configured)) if configured else datetime.now(UTC).date()
 
 
@@ -139,11 +141,12 @@ def raw_table_frame(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The frame the suite of ``contract`` validates, and the suite's parameters."""
     ingest = config["ingest"]
-    reference = reference_date(ingest)
+    reference = reference_date(config)
     parameters: dict[str, Any] = {
         "freshness_max_lag_days": ingest["freshness_max_lag_days"],
         "volume_min_ratio": ingest["volume_min_ratio"],
         "snapshot_min_ratio": ingest["snapshot_min_ratio"],
+        **accepted_account_values(config),
     }
     if contract.name == "usage_events":
         names = sorted({n for names in config["event_roles"].values() for n in names})

@@ -19,7 +19,13 @@ import duckdb
 from pydantic import PrivateAttr
 
 from orchestration.recovery import fail_dead_runs, tag_with_process
-from pipeline_config import PipelinePaths, load_config, resolve_paths, warehouse_settings
+from pipeline_config import (
+    PipelinePaths,
+    load_config,
+    resolve_paths,
+    warehouse_settings,
+    with_as_of,
+)
 from runtime.holding import holding_warehouse
 
 
@@ -28,6 +34,9 @@ class PipelineResource(dg.ConfigurableResource):
     with the run's id (its output folder stays private to it until published)."""
 
     config_path: str = ""
+    # a past night to (re-)run as of, YYYY-MM-DD (overrides run.as_of_date; the UI's
+    # launchpad sets it, as run_once --as-of does)
+    as_of_date: str = ""
     _run_id: str = PrivateAttr(default="manual")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -36,7 +45,8 @@ class PipelineResource(dg.ConfigurableResource):
         self._run_id = (run.root_run_id or run.run_id) if run else "manual"
 
     def config(self) -> dict[str, Any]:
-        return load_config(self.config_path or None)
+        config = load_config(self.config_path or None)
+        return with_as_of(config, self.as_of_date) if self.as_of_date else config
 
     def paths(self) -> PipelinePaths:
         return resolve_paths(self._run_id)

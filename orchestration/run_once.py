@@ -1,7 +1,14 @@
-"""`make run`: materialise the whole graph once and say where the outputs are."""
+"""`make run`: materialise the whole graph once and say where the outputs are.
+
+    python -m orchestration.run_once [--as-of YYYY-MM-DD]
+
+``--as-of`` runs the night of that date (data dated before it; freshness judged
+against it) instead of ``run.as_of_date`` from the config.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -10,6 +17,7 @@ import dagster as dg
 from orchestration.definitions import defs
 from orchestration.recovery import process_tags
 from pipeline_config import resolve_paths
+from pipeline_config.loader import parse_as_of
 from runtime.published import published_path
 
 
@@ -85,13 +93,16 @@ def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
 DISK_FULL_SIGNS = ("disk i/o error", "database or disk is full", "no space left", "too large")
 
 
-def _execute() -> dg.ExecuteInProcessResult | None:
+def _execute(as_of: str | None) -> dg.ExecuteInProcessResult | None:
     """The nightly job, recorded in $DAGSTER_HOME (the run shows up in the UI). When
     Dagster itself cannot write there (a full disk), say so plainly instead of a trace."""
     try:
         instance = dg.DagsterInstance.get()
+        run_config = (
+            {"resources": {"pipeline": {"config": {"as_of_date": as_of}}}} if as_of else None
+        )
         return defs.resolve_job_def("nightly_refresh").execute_in_process(
-            instance=instance, raise_on_error=False, tags=process_tags()
+            instance=instance, raise_on_error=False, tags=process_tags(), run_config=run_config
         )
     except Exception as exc:
         text = str(exc).lower()
@@ -106,8 +117,13 @@ def _execute() -> dg.ExecuteInProcessResult | None:
         return None
 
 
-def main() -> int:
-    result = _execute()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Materialise the nightly graph once.")
+    parser.add_argument(
+        "--as-of", type=parse_as_of, help="the night to run as of (default: run.as_of_date)"
+    )
+    args = parser.parse_args(argv)
+    result = _execute(args.as_of.isoformat() if args.as_of else None)
     paths = resolve_paths()
     if result is None:
         print(f"Published outputs in {paths.latest} were left as they were.")

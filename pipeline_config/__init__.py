@@ -6,7 +6,15 @@ deep-merged over the defaults so a one-line file changing one threshold works.
 """
 
 from pipeline_config.dbt_vars import dbt_vars
-from pipeline_config.loader import load_config
+from pipeline_config.loader import accepted_account_values, load_config, with_as_of
 from pipeline_config.paths import PipelinePaths, resolve_paths, warehouse_settings
 
-__all__ = ["PipelinePaths", "dbt_vars", "load_config", "resolve_paths", "warehouse_settings"]
+__all__ = [
+    "PipelinePaths",
+    "accepted_account_values",
+    "dbt_vars",
+    "load_config",
+    "resolve_paths",
+    "warehouse_settings",
+    "with_as_of",
+]

@@ -16,6 +16,7 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
     model = config["model"]
     return {
         "event_roles": config["event_roles"],
+        "accounts": config["accounts"],
         "horizon_days": model["horizon_days"],
         "lead_days": model["lead_days"],
         "min_tenure_days": model["min_tenure_days"],
@@ -30,7 +31,13 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
             "seasonality": config["alerts"]["seasonality"],
         },
         "winback": _winback_vars(config["winback"]),
+        "as_of_date": _iso(config["run"].get("as_of_date")),
     }
+
+
+def _iso(day: Any) -> str | None:
+    """A date as ISO text (YAML parses an unquoted date; --vars as JSON cannot carry it)."""
+    return None if day is None else str(day)
 
 
 def _winback_vars(winback: Mapping[str, Any]) -> dict[str, Any]:

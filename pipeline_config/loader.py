@@ -35,7 +35,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     config = yaml.safe_load(DEFAULTS_PATH.read_text())
     user_path = path or os.environ.get(CONFIG_ENV_VAR)
     if not user_path:
-        validate_winback_config(config["winback"])
+        _validate(config)
         return config
     overrides = yaml.safe_load(Path(user_path).read_text()) or {}
     unknown = sorted(set(overrides) - set(config))
@@ -45,8 +45,88 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             f"known sections are {sorted(config)}"
         )
     merged = _deep_merge(config, overrides)
-    validate_winback_config(merged["winback"])
+    _validate(merged)
     return merged
+
+
+def _validate(config: Mapping[str, Any]) -> None:
+    as_of = config["run"].get("as_of_date")
+    if as_of is not None:
+        parse_as_of(as_of)
+    validate_accounts_config(config["accounts"])
+    terms = contract_term_names(config)
+    renewal_terms = config["alerts"]["rules"]["renewal_risk"].get("contract_terms") or []
+    unknown = sorted(set(renewal_terms) - set(terms))
+    if unknown:
+        raise ValueError(
+            f"alerts.rules.renewal_risk.contract_terms: {unknown} not among "
+            f"accounts.contract_terms {terms}"
+        )
+    validate_winback_config(config["winback"])
+
+
+def parse_as_of(value: Any) -> date:
+    """``run.as_of_date`` (or ``--as-of``) as a date; a clear error when it is not one."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"run.as_of_date: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def with_as_of(config: Mapping[str, Any], as_of: Any) -> dict[str, Any]:
+    """``config`` with the run's as-of date set (``run_once --as-of``, the UI's resource)."""
+    day = parse_as_of(as_of).isoformat()
+    return {**config, "run": {**config["run"], "as_of_date": day}}
+
+
+def contract_term_names(config: Mapping[str, Any]) -> list[str]:
+    return [term["name"] for term in config["accounts"]["contract_terms"]]
+
+
+def accepted_account_values(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The suites' parameters for the CRM vocabulary (the dbt tests read the same var)."""
+    return {
+        "segments": list(config["accounts"]["segments"]),
+        "contract_terms": contract_term_names(config),
+    }
+
+
+def validate_accounts_config(accounts: Mapping[str, Any]) -> None:
+    """Raise ValueError naming every problem in the ``accounts`` vocabulary. The suites
+    and dbt tests accept exactly these values, and dbt turns each term into a CASE: an
+    empty list or a term without a length would pass every row or break the SQL."""
+    problems: list[str] = []
+    segments = accounts.get("segments")
+    if not (
+        isinstance(segments, list)
+        and segments
+        and all(isinstance(s, str) and s.strip() for s in segments)
+    ):
+        problems.append(f"accounts.segments: {segments!r} is not a non-empty list of names")
+    elif len(set(segments)) < len(segments):
+        problems.append(f"accounts.segments: {segments!r} names a segment twice")
+    terms = accounts.get("contract_terms")
+    if not (isinstance(terms, list) and terms):
+        problems.append(f"accounts.contract_terms: {terms!r} is not a non-empty list")
+        terms = []
+    names: list[str] = []
+    for i, term in enumerate(terms):
+        if not isinstance(term, Mapping) or set(term) != {"name", "months"}:
+            problems.append(f"accounts.contract_terms[{i}]: needs exactly name and months")
+            continue
+        if not (isinstance(term["name"], str) and term["name"].strip()):
+            problems.append(f"accounts.contract_terms[{i}].name: {term['name']!r} is not a name")
+        if not _whole(term["months"], 1):
+            problems.append(
+                f"accounts.contract_terms[{i}].months: {term['months']!r} is not a whole number >= 1"
+            )
+        names.append(term["name"])
+    if len(set(names)) < len(names):
+        problems.append(f"accounts.contract_terms: {names!r} names a term twice")
+    if problems:
+        raise ValueError("invalid accounts configuration:\n  " + "\n  ".join(problems))
 
 
 WINBACK_KEYS = {

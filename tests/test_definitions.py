@@ -211,7 +211,7 @@ def test_dbt_project_defaults_match_the_pipeline_config():
         (Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text()
     )
     defaults = yaml.safe_load(DEFAULTS_PATH.read_text())
-    assert {k: v for k, v in project["vars"].items() if k != "as_of_date"} == dbt_vars(defaults)
+    assert project["vars"] == dbt_vars(defaults)
 
 
 def test_every_dbt_test_is_an_asset_check_the_ui_shows(defs):

@@ -206,6 +206,16 @@ def test_training_fails_cleanly_without_churners(snapshots, config):
         train(no_churn, config)
 
 
+def test_a_feature_with_a_handful_of_values_trains_and_scores(snapshots, config):
+    """An optional column filled on a few rows only (all-empty within some calibration
+    folds and in the earlier backtest months) must not stop training."""
+    sparse = snapshots.assign(active_users_30d=np.nan)
+    sparse.loc[sparse.index[-5:], "active_users_30d"] = 0.0
+    result = train(sparse, config)
+    scores = result.pipeline.predict_proba(sparse.head(20))[:, 1]
+    assert np.isfinite(scores).all()
+
+
 def test_training_fails_cleanly_when_every_feature_is_empty(snapshots, config):
     from ml.features import NUMERIC
 

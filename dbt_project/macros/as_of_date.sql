@@ -1,12 +1,15 @@
 {#- The day the pipeline scores as of: var('as_of_date') if set, else the day after
     the newest usage event. Features are always computed from days before it. -#}
 {% macro as_of_date() -%}
+    {#- ref'd either way: the graph (and the order Dagster's manifest expects) must not
+        depend on whether the date is set -#}
+    {%- set daily_usage = ref('fct_account_daily_usage') -%}
     {%- if var('as_of_date') -%}
         cast('{{ var("as_of_date") }}' as date)
     {%- else -%}
         (
             select cast({{ dbt.dateadd('day', 1, 'max(activity_date)') }} as date)
-            from {{ ref('fct_account_daily_usage') }}
+            from {{ daily_usage }}
         )
     {%- endif -%}
 {%- endmacro %}

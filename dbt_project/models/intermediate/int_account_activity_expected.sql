@@ -10,8 +10,7 @@ with observed as (
         o.account_id,
         o.observation_date,
         coalesce(a.country, '') as country,
-        case when o.tenure_days < 30 then greatest(o.tenure_days, 1) else 30 end as days_in_30d,
-        least(greatest(o.tenure_days - 30, 0), 90) as days_in_prior_90d
+        {{ usage_window_days('o.tenure_days') }}
     from {{ ref('int_account_observations_listed') }} as o
     inner join {{ ref('stg_crm__accounts') }} as a on o.account_id = a.account_id
 ),

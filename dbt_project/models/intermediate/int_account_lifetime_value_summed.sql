@@ -55,13 +55,19 @@ billed as (
         d.spell_number,
         d.month_offset,
         p.mrr,
-        p.contract_term = 'annual' as is_annual
+        -- the period's term, else the CRM's (contract_term is optional in billing)
+        coalesce(
+            {{ contract_term_months('p.contract_term') }},
+            {{ contract_term_months('a.contract_term') }},
+            1
+        ) as term_months
     from billing_days as d
     inner join {{ ref('stg_billing__subscriptions') }} as p
         on
             d.account_id = p.account_id
             and d.billed_on >= p.start_date
             and d.spell_start <= p.start_date
+    left join {{ ref('stg_crm__accounts') }} as a on d.account_id = a.account_id
     qualify
         row_number() over (
             partition by d.account_id, d.spell_number, d.month_offset
@@ -77,7 +83,7 @@ per_spell as (
         s.spell_end,
         count(b.month_offset) as spell_billed_months,
         count(
-            case when not b.is_annual or mod(b.month_offset, 12) = 0 then 1 end
+            case when mod(b.month_offset, b.term_months) = 0 then 1 end
         ) as spell_billed_periods,
         cast(coalesce(sum(b.mrr), 0) as double) as spell_billed_value,
         greatest({{ dbt.datediff('s.spell_start', 's.billed_until', 'day') }}, 0) as spell_days

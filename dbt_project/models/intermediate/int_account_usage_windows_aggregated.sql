@@ -20,7 +20,7 @@ select
         cast(sum(case when w.days_before <= 7 then u.{{ m }} else 0 end) as {{ type }}) as {{ m }}_7d,
         cast(sum(case when w.days_before <= 30 then u.{{ m }} else 0 end) as {{ type }}) as {{ m }}_30d,
         cast(sum(case when w.days_before <= 90 then u.{{ m }} else 0 end) as {{ type }}) as {{ m }}_90d,
-        cast(sum(case when w.days_before > 30 then u.{{ m }} else 0 end) as {{ type }})
+        cast(sum(case when w.days_before between 31 and 120 then u.{{ m }} else 0 end) as {{ type }})
             as {{ m }}_prior_90d,
     {%- endfor %}
     count(case when w.days_before <= 7 then 1 end) as active_days_7d,

@@ -60,11 +60,11 @@ select
         false
     ) as has_unresolved_payment_failure,
     c.account_id is not null as has_pending_cancellation,
-    case
-        when o.contract_term = 'annual'
-            then 365 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 365
-        else 30 - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % 30
-    end as days_to_renewal,
+    {%- set term_days = contract_term_days('o.contract_term') %}
+    -- the next anniversary of the signup in whole terms (accounts.contract_terms)
+    {{ term_days }}
+    - {{ dbt.datediff('o.signup_date', 'o.observation_date', 'day') }} % ({{ term_days }})
+        as days_to_renewal,
     {{ inputs_loaded_at([ref('int_account_observations_listed')]) }} as inputs_loaded_at
 from observed as o
 left join payments as p on o.account_id = p.account_id and o.observation_date = p.observation_date

@@ -4,8 +4,9 @@
 -- int_account_usage_windows_aggregated). "Change" compares the last 30 days with the
 -- prior 90 days' monthly average (DOMAIN.md §3: 30 -> 20 logins is -33%). Tenure-scaled
 -- rates count only days the account existed, so an account 10 days old is not read as a
--- 66% drop. A view: arithmetic on two stored per-date tables, read date by date by the
--- incremental marts above it.
+-- 66% drop; with metrics.min_history_days under 120 the prior window is that much shorter
+-- and its rate is divided by the days it has. A view: arithmetic on two stored per-date
+-- tables, read date by date by the incremental marts above it.
 {{ config(materialized='view') }}
 {%- set lookback = var('metrics')['min_history_days'] %}
 {%- set metrics = ['logins', 'core_actions', 'session_minutes'] %}
@@ -26,9 +27,10 @@ scaled as (
         o.account_id,
         o.observation_date,
         o.tenure_days,
-        -- days of each window the account existed (at least 1)
-        case when o.tenure_days < 30 then greatest(o.tenure_days, 1) else 30 end as days_in_30d,
-        least(greatest(o.tenure_days - 30, 0), 90) as days_in_prior_90d
+        -- days of each window the account existed (at least 1) and the history covers
+        -- (the windows reach back metrics.min_history_days: a shorter history has a
+        -- shorter prior window, not one divided by 90 days)
+        {{ usage_window_days('o.tenure_days') }}
     from observed as o
 )
 
