@@ -68,11 +68,11 @@ def known_labels(snapshots: pd.DataFrame, first: date, config: Mapping[str, Any]
         days=config["model"]["horizon_days"] + config["churn"]["resign_gap_days"]
     )
     dates = pd.to_datetime(snapshots["observation_date"])
-    return snapshots[
+    return snapshots[  # is_model_row: the model's dates, accounts old enough
         snapshots[LABEL].notna()
-        & snapshots["is_month_start"].astype(bool)
+        & snapshots["is_model_row"].astype(bool)
+        & ~snapshots["is_scoring_row"].astype(bool)
         & (dates <= cutoff)
-        & (snapshots["tenure_days"] >= config["model"]["min_tenure_days"])
     ]
 
 

@@ -34,8 +34,9 @@ DOUBLE_DIGITS = 6
 # run does not): history, not content.
 ROW_FILTERS = {"raw._load_ledger": "status <> 'rejected'"}
 # Tables with one row per passing check or run: how many runs there were is history (a
-# run that waited for another, then a re-run, adds rows); what they recorded is content.
-DISTINCT_ROWS = {"audit.mart_row_counts"}
+# run that waited for another, then a re-run, adds rows; a run killed after training
+# leaves a version); what they recorded is content.
+DISTINCT_ROWS = {"audit.mart_row_counts", "ml.model_versions"}
 # Text that quotes the load time ("... is after the load time (2026-12-01 05:59 UTC + 24h)").
 TEXT_MASKS = {("raw._quarantine", "reason"): r"load time \([^)]*\)"}
 

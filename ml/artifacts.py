@@ -49,6 +49,7 @@ def model_card(
         "features": {"numeric": model.numeric, "categorical": model.categorical},
         "metrics": model.metrics,
         "backtest": model.backtest,
+        "label_exclusions": getattr(model, "label_exclusions", {}),
         "drift_reference": model.drift_reference,
         "data_fingerprint": fingerprint,
         "library_versions": {

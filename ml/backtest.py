@@ -37,24 +37,35 @@ def date_window(frame: pd.DataFrame) -> tuple[str, str]:
 def split_by_time(
     labelled: pd.DataFrame, test_months: int, embargo_days: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The newest ``test_months`` labelled dates are the test window; training rows end
-    ``embargo_days`` before it."""
+    """The labelled dates of the newest ``test_months`` months are the test window
+    (three month starts, or about thirteen Mondays with weekly observation dates);
+    training rows end ``embargo_days`` before it."""
     dates = np.sort(pd.to_datetime(labelled["observation_date"]).unique())
-    if len(dates) <= test_months:
-        raise ValueError(
-            f"time-ordered backtest needs more than {test_months} labelled observation dates; "
-            f"the snapshots have {len(dates)}"
-        )
+    if len(dates) == 0:
+        raise ValueError("time-ordered backtest has no labelled observation dates")
     observed = pd.to_datetime(labelled["observation_date"])
-    cutoff = dates[-test_months]
-    train = labelled[observed <= cutoff - pd.Timedelta(days=embargo_days)]
+    cutoff = first_test_day(pd.Timestamp(dates[-1]), test_months)
+    if dates[0] >= cutoff:
+        raise ValueError(
+            f"time-ordered backtest needs labelled observation dates before the test window "
+            f"(the last {test_months} months of them); the snapshots have {len(dates)}, "
+            f"from {pd.Timestamp(dates[0]).date()} to {pd.Timestamp(dates[-1]).date()}"
+        )
+    first_test = dates[dates >= cutoff][0]
+    train = labelled[observed <= first_test - pd.Timedelta(days=embargo_days)]
     if train.empty:
         raise ValueError(
             f"time-ordered backtest has no training rows: {len(dates)} labelled observation "
-            f"dates, {test_months} held out for testing and an embargo of {embargo_days} days "
-            "before them leave none"
+            f"dates, the last {test_months} months held out for testing and an embargo of "
+            f"{embargo_days} days before them leave none"
         )
-    return train, labelled[observed >= cutoff]
+    return train, labelled[observed >= first_test]
+
+
+def first_test_day(newest: pd.Timestamp, test_months: int) -> pd.Timestamp:
+    """The first day of the test window: after the date ``test_months`` months before the
+    newest labelled date (monthly: the newest ``test_months`` month starts)."""
+    return newest - pd.DateOffset(months=test_months) + pd.Timedelta(days=1)
 
 
 def health_bands(health_score: pd.Series, bands: dict[str, float]) -> pd.Series:

@@ -6,6 +6,7 @@ model learned about a feature's scale is saved with it and reused at scoring.
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -18,6 +19,33 @@ from ml.transforms import ClipAndLogTransform
 
 GRADIENT_BOOSTING = "gradient_boosting"
 LOGISTIC_BASELINE = "logistic_baseline"
+
+
+class SparseSafeBoosting(HistGradientBoostingClassifier):
+    """Histogram gradient boosting that accepts a column without a single value in the
+    rows it is fitted on. An optional export that is empty, or began recently, leaves
+    such columns in some of the calibration folds (folds follow time), and
+    scikit-learn's binning refuses them. Such a column carries nothing to learn: it is
+    read as a constant 0 in fit and, for the same model, in prediction."""
+
+    def fit(self, X, y, sample_weight=None):
+        values = np.asarray(X, dtype="float64")
+        self.empty_columns_ = np.isnan(values).all(axis=0)
+        return super().fit(self._filled(values), y, sample_weight=sample_weight)
+
+    def _filled(self, X):
+        values = np.array(X, dtype="float64")
+        values[:, self.empty_columns_] = 0.0
+        return values
+
+    def predict_proba(self, X):
+        return super().predict_proba(self._filled(X))
+
+    def decision_function(self, X):
+        return super().decision_function(self._filled(X))
+
+    def predict(self, X):
+        return super().predict(self._filled(X))
 
 
 def _encoder(numeric: list[str], categorical: list[str], numeric_steps: list) -> ColumnTransformer:
@@ -36,7 +64,7 @@ def _encoder(numeric: list[str], categorical: list[str], numeric_steps: list) ->
 def gradient_boosting(numeric: list[str], categorical: list[str], config: dict) -> Pipeline:
     """Histogram gradient boosting (missing values handled natively), with probabilities
     calibrated (``model.calibration``) on held-out folds of the training rows."""
-    booster = HistGradientBoostingClassifier(
+    booster = SparseSafeBoosting(
         max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
         random_state=config["random_state"],
     )  # fmt: skip

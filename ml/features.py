@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -89,3 +91,40 @@ def labelled_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
     labelled = snapshots[snapshots[LABEL].notna() & ~snapshots["is_scoring_row"]].copy()
     labelled[LABEL] = labelled[LABEL].astype(int)
     return labelled
+
+
+def label_exclusions(con: duckdb.DuckDBPyConnection, config: Mapping[str, Any]) -> dict:
+    """Churns the label rules keep out of training, for the model card: rows of the
+    model's observation dates, with a known label window, whose account churned within
+    ``model.lead_days`` of the date (label left empty: the act of cancelling, not a
+    prediction) or that were younger than ``model.min_tenure_days`` (not observed yet)
+    and churned within the horizon. Live scores include both kinds of account, so each
+    one removed makes the backtest look better than live use."""
+    model = config["model"]
+    known = model["horizon_days"] + config["churn"]["resign_gap_days"]
+    lead, tenure = model["lead_days"], model["min_tenure_days"]
+    row = con.execute(
+        f"""
+        with rows as (
+            select s.*
+            from {SNAPSHOT_TABLE} as s
+            inner join intermediate.int_observation_dates_listed as d using (observation_date)
+            where d.is_model_date
+              and s.observation_date + {int(known)}
+                  <= (select max(observation_date) from {SNAPSHOT_TABLE} where is_scoring_row)
+        )
+        select
+            count(*) filter (where is_model_row and {LABEL} = 1),
+            count(*) filter (where is_model_row and churned_on >= observation_date
+                             and churned_on < observation_date + {int(lead)}),
+            count(*) filter (where not is_model_row and tenure_days < {int(tenure)}
+                             and {LABEL} = 1)
+        from rows
+        """
+    ).fetchone()
+    trained, by_lead, by_tenure = (int(v or 0) for v in row)
+    return {
+        "churned_rows_trained_on": trained,
+        "lead_days": {"days": lead, "churned_rows_removed": by_lead},
+        "min_tenure_days": {"days": tenure, "churned_rows_removed": by_tenure},
+    }

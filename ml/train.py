@@ -34,6 +34,8 @@ class TrainedModel:
     rows: int
     typical: dict[str, Any] = field(default_factory=dict)
     drift_reference: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # churns the label rules kept out of training (ml.features.label_exclusions)
+    label_exclusions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -47,9 +49,13 @@ class TrainedModel:
 
 
 def train_churn_model(
-    snapshots: pd.DataFrame, model_config: dict[str, Any], bands: dict[str, float]
+    snapshots: pd.DataFrame,
+    model_config: dict[str, Any],
+    bands: dict[str, float],
+    label_exclusions: dict[str, Any] | None = None,
 ) -> TrainedModel:
-    """Backtest on the newest labelled months, then refit on all labelled rows."""
+    """Backtest on the newest labelled months, then refit on all labelled rows.
+    ``label_exclusions`` (what the lead time and tenure floor removed) goes on the card."""
     labelled = labelled_rows(snapshots)
     if labelled.empty:
         raise ValueError("no labelled snapshot rows: the history is shorter than the horizon")
@@ -70,4 +76,5 @@ def train_churn_model(
         rows=len(labelled),
         typical=typical_values(labelled, numeric, categorical),
         drift_reference=drift_reference(labelled, numeric),
+        label_exclusions=label_exclusions or {},
     )

@@ -37,7 +37,6 @@ class ClipAndLogTransform(TransformerMixin, BaseEstimator):
             self.upper_ = np.nanpercentile(filled, high, axis=0)
             q75 = np.nanpercentile(filled, 75, axis=0)
             minimum = np.nanmin(filled, axis=0)
-        self.empty_columns_ = empty
         self.log_columns_ = (minimum >= 0) & (self.upper_ > self.tail_ratio * (q75 + 1.0))
         self.n_features_in_ = values.shape[1]
         if hasattr(X, "columns"):
@@ -47,7 +46,6 @@ class ClipAndLogTransform(TransformerMixin, BaseEstimator):
     def transform(self, X):
         values = np.clip(np.asarray(X, dtype="float64"), self.lower_, self.upper_)
         values[:, self.log_columns_] = np.log1p(values[:, self.log_columns_])
-        values[:, getattr(self, "empty_columns_", np.zeros(values.shape[1], bool))] = 0.0
         return values
 
     def get_feature_names_out(self, input_features=None):

@@ -17,9 +17,11 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
     return {
         "event_roles": config["event_roles"],
         "accounts": config["accounts"],
+        "observation_dates": model["observation_dates"],
         "horizon_days": model["horizon_days"],
         "lead_days": model["lead_days"],
         "min_tenure_days": model["min_tenure_days"],
+        "realised_performance": model["realised_performance"],
         "resign_gap_days": config["churn"]["resign_gap_days"],
         "metrics": config["metrics"],
         "health": config["health"],

@@ -28,6 +28,7 @@ EXPECTED_ASSET_KEYS = [
     "intermediate/int_country_activity_days_listed",
     "intermediate/int_observation_dates_listed",
     "intermediate/int_observation_window_days_listed",
+    "intermediate/int_scores_evaluated",
     "intermediate/int_source_changes_listed",
     "intermediate/int_subscription_spells_grouped",
     "intermediate/int_usage_user_days_aggregated",
@@ -54,6 +55,8 @@ EXPECTED_ASSET_KEYS = [
     "marts/fct_churners_alerted",
     "marts/fct_cohort_baselines",
     "marts/fct_cohort_retention",
+    "marts/fct_model_realised_calibration",
+    "marts/fct_model_realised_performance",
     "marts/fct_silent_churn",
     "marts/fct_source_freshness",
     "marts/fct_survival_curves",
@@ -106,6 +109,8 @@ EXPECTED_GROUPS = {
 # the dbt models that read the alerts engine's tables sit with it (tag after_alerts)
 AFTER_ALERTS_MODELS = {
     "intermediate/int_alerts_evaluated", "marts/fct_alert_outcomes", "marts/fct_churners_alerted",
+    "intermediate/int_scores_evaluated", "marts/fct_model_realised_performance",
+    "marts/fct_model_realised_calibration",
 }  # fmt: skip
 RAW_SOURCES = (
     "accounts", "users", "subscriptions", "cancellations", "payments", "usage_events",

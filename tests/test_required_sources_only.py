@@ -1,7 +1,9 @@
 """A company that exports only accounts, subscriptions and usage events, leaves every
-optional column of them empty and names its segments and contract terms its own way
-still gets scores, alerts and pages: optional means optional, and the vocabulary is
-configuration (``accounts`` in the pipeline config), for the suites and dbt alike."""
+optional column of them empty, names its segments and contract terms its own way and
+has six months of history still gets scores, alerts and pages: optional means
+optional, the vocabulary is configuration (``accounts`` in the pipeline config), for
+the suites and dbt alike, and the time settings ``ml.history_fit`` suggests for six
+months train and backtest the model."""
 
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ OWN_VOCABULARY = {
         "contract_terms": [{"name": "month", "months": 1}, {"name": "year", "months": 12}],
     },
     "alerts": {"rules": {"renewal_risk": {"contract_terms": ["year"]}}},
+}
+SHORT_HISTORY_MONTHS = 6
+# what ml.history_fit suggests for six months (test_history_fit checks it does)
+SHORT_HISTORY_SETTINGS = {
+    "metrics": {"min_history_days": 30},
+    "model": {"horizon_days": 30, "test_months": 1, "embargo_days": 30},
 }
 # Left filled: without end dates no subscription ever ends, so nobody churns.
 KEPT = {"subscriptions": {"end_date"}}
@@ -76,6 +84,8 @@ def own_config(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("own_config") / "pipeline.yaml"
     merged = yaml.safe_load(TEST_CONFIG)
     merged["alerts"] = {**merged["alerts"], **OWN_VOCABULARY["alerts"]}
+    merged["model"] = {**merged["model"], **SHORT_HISTORY_SETTINGS["model"]}
+    merged["metrics"] = SHORT_HISTORY_SETTINGS["metrics"]
     path.write_text(yaml.safe_dump({**merged, "accounts": OWN_VOCABULARY["accounts"]}))
     return path
 
@@ -83,7 +93,7 @@ def own_config(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def minimal_run(tmp_path_factory, own_config, defs):
     dirs = make_pipeline_dirs(tmp_path_factory.mktemp("minimal"))
-    generate_small(dirs)
+    generate_small(dirs, months=SHORT_HISTORY_MONTHS)
     for contract in SOURCES.values():
         if not contract.required_source:
             shutil.rmtree(dirs.landing / contract.folder)

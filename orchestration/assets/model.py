@@ -4,9 +4,10 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from ml.artifacts import CARD, load_model
-from ml.features import data_fingerprint, read_snapshots
+from ml.features import data_fingerprint, label_exclusions, read_snapshots
 from ml.forecast import forecast_table, forecasts_vs_actuals, tonight_forecast, write_forecast
-from ml.register import register_model
+from ml.history_fit import history_problem, usage_history
+from ml.register import record_model_version, register_model
 from ml.score import SCORES_TABLE, score_tonight
 from ml.train import train_churn_model
 from orchestration.assets.warehouse import warehouse_dbt_models
@@ -23,7 +24,11 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
     config = pipeline.config()
     with warehouse.connect(read_only=True) as con:
         snapshots = read_snapshots(con)
-    model = train_churn_model(snapshots, config["model"], config["health"]["bands"])
+        problem = history_problem(*usage_history(con), config)
+        exclusions = label_exclusions(con, config)
+    if problem:  # one message naming every time setting, before training fails on it
+        raise ValueError(problem)
+    model = train_churn_model(snapshots, config["model"], config["health"]["bands"], exclusions)
     card = register_model(
         model,
         pipeline.paths().models,
@@ -31,6 +36,8 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
         config["model"]["promotion_tolerance"],
         set(snapshots.columns),
     )
+    with warehouse.connect() as con:
+        record_model_version(con, card)
     backtest = card["backtest"]
     return dg.MaterializeResult(
         metadata={
@@ -47,6 +54,7 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
             "health_score_backtest": dg.MetadataValue.json(backtest["health_score"]),
             "calibration": dg.MetadataValue.json(backtest["models"][model.kind]["calibration"]),
             "training_rows": model.rows,
+            "label_exclusions": dg.MetadataValue.json(card["label_exclusions"]),
             "training_window": " .. ".join(model.training_window),
             "backtest_window": " .. ".join(backtest["test_window"]),
             "features": model.features,

@@ -1,7 +1,9 @@
 -- One row per observation date, with the roles it plays:
 --   is_month_start  every month start from var('metrics').min_history_days after the
 --                   first usage day (so a date has 30 + 90 days of history behind it)
---                   up to the as-of date: the model's training dates;
+--                   up to the as-of date (silent churn compares quarters of them);
+--   is_model_date   the model's training dates over the same span: the month starts, or
+--                   every Monday when var('observation_dates') is 'weekly';
 --   is_alert_night  every day of the last var('alerts').lookback_nights up to and
 --                   including the as-of date, and every day from
 --                   var('alerts').nights_from when a replay asks for older nights: the
@@ -12,6 +14,7 @@
 -- spell is observed on every date), so a date changing role is never rebuilt.
 {{ config(materialized='table') }}
 {%- set alerts = var('alerts') %}
+{%- set model_period = 'week' if var('observation_dates') == 'weekly' else 'month' %}
 
 with bounds as (
     select
@@ -33,6 +36,10 @@ roles as (
         d.observation_date < b.as_of_date
         and d.observation_date = cast({{ dbt.date_trunc('month', 'd.observation_date') }} as date)
             as is_month_start,
+        d.observation_date < b.as_of_date
+        and d.observation_date
+        = cast({{ dbt.date_trunc(model_period, 'd.observation_date') }} as date)
+            as is_model_date,
         d.observation_date
         > cast({{ dbt.dateadd('day', -alerts['lookback_nights'], 'b.as_of_date') }} as date)
         {%- if alerts['nights_from'] %}
@@ -50,6 +57,7 @@ select
     observation_date,
     is_scoring_row,
     is_month_start,
+    is_model_date,
     is_alert_night or is_scoring_row as is_alert_night
 from roles
-where is_scoring_row or is_month_start or is_alert_night
+where is_scoring_row or is_month_start or is_model_date or is_alert_night

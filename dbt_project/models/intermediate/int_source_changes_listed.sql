@@ -11,14 +11,15 @@
 -- from fct_account_daily_usage (the newest load of each rebuilt day), the other sources
 -- from their raw rows compared with the previous version of the same key. A change of
 -- the configuration the stored dates depend on (metrics, health, re-sign gap, minimum
--- tenure, the alerts' seasonality, which the health score's usage reads) is
+-- tenure, the alerts' seasonality, which the health score's usage reads, the model's
+-- observation dates, the accounts' terms behind days to renewal) is
 -- logged as a 'configuration' change reaching every date, so the next run
 -- rebuilds them all instead of mixing two definitions in one table.
 {%- set lookback = var('metrics')['min_history_days'] %}
 {%- set gap = var('resign_gap_days') %}
 {%- set config_text = [
     var('metrics'), var('health'), var('resign_gap_days'), var('min_tenure_days'),
-    var('alerts')['seasonality'],
+    var('alerts')['seasonality'], var('observation_dates'), var('accounts'),
 ] | tojson %}
 {%- set fingerprint = dbt.hash("'" ~ config_text | replace("'", "''") ~ "'") %}
 {{

@@ -37,9 +37,9 @@ select
     d.is_scoring_row,
     d.is_month_start,
     d.is_alert_night,
-    -- the model trains on month starts, without accounts too young to be judged, and
-    -- scores every account on the as-of date
-    d.is_scoring_row or (d.is_month_start and o.tenure_days >= {{ var('min_tenure_days') }})
+    -- the model trains on its observation dates (var observation_dates), without
+    -- accounts too young to be judged, and scores every account on the as-of date
+    d.is_scoring_row or (d.is_model_date and o.tenure_days >= {{ var('min_tenure_days') }})
         as is_model_row,
     o.segment,
     o.plan,
@@ -101,13 +101,15 @@ select
     p.failed_payments,
     p.has_pending_cancellation,
     h.health_score,
+    -- known once the horizon and the re-sign gap after it have passed: an end inside
+    -- the horizon is then final. Judged per date, not per row: leaving out only the
+    -- churners whose end is still provisional would label the newest dates all-safe.
     case
-        when {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }} > x.as_of_date
+        when
+            {{ dbt.dateadd('day', var('horizon_days') + var('resign_gap_days'), 'o.observation_date') }}
+            > x.as_of_date
             then null
         when o.churned_on < {{ dbt.dateadd('day', var('lead_days'), 'o.observation_date') }}
-            then null
-        -- an end this recent may still be followed by a re-sign within the gap: unknown yet
-        when o.churned_on > {{ dbt.dateadd('day', -var('resign_gap_days'), 'x.as_of_date') }}
             then null
         when o.churned_on < {{ dbt.dateadd('day', var('horizon_days'), 'o.observation_date') }}
             then 1
