@@ -71,6 +71,18 @@ def generate_small(dirs: PipelineDirs, **spec) -> GenerationResult:
     return generate(SimulationSpec(**{**SMALL_DEMO, **spec}), dirs.landing, dirs.truth)
 
 
+def rewrite_usage_events(landing: Path, select: str) -> None:
+    """Rewrite every delivered usage-events Parquet file through ``select`` (SQL reading
+    the file as ``{events}``, e.g. ``select * from {events} where ...``), in place."""
+    import duckdb
+
+    for path in sorted((landing / "usage_events").glob("*.parquet")):
+        with duckdb.connect() as con:
+            query = select.replace("{events}", f"read_parquet('{path}')")
+            con.execute(f"copy ({query}) to '{path}.tmp' (format parquet)")
+        os.replace(f"{path}.tmp", path)
+
+
 def point_pipeline_at(mp: pytest.MonkeyPatch, dirs: PipelineDirs, config: Path) -> None:
     mp.setenv("CHURN_WAREHOUSE_PATH", str(dirs.warehouse))
     mp.setenv("CHURN_LANDING_DIR", str(dirs.landing))

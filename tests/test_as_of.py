@@ -6,7 +6,6 @@ the day before it publishes the same scores and alerts."""
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from contextlib import redirect_stdout
 from datetime import date
@@ -14,26 +13,20 @@ from datetime import date
 import duckdb
 import pytest
 import yaml
-from conftest import TEST_CONFIG, generate_small, make_pipeline_dirs, point_pipeline_at
+from conftest import (
+    TEST_CONFIG,
+    generate_small,
+    make_pipeline_dirs,
+    point_pipeline_at,
+    rewrite_usage_events,
+)
 
 from bench.canonical import differences, files_digest
-from ingest import SOURCES
 from orchestration import run_once
 from pipeline_config import dbt_vars, load_config
 
 AS_OF = date(2026, 10, 15)
 COMPARED = ("scores.csv", "alerts.csv", "winback.csv")
-
-
-def _drop_usage_from(landing, as_of: date) -> None:
-    """The exports as they stood the night before ``as_of``: no usage on or after it."""
-    for path in sorted((landing / SOURCES["usage_events"].folder).glob("*.parquet")):
-        with duckdb.connect() as con:
-            con.execute(
-                f"copy (select * from read_parquet('{path}') where occurred_at < '{as_of}') "
-                f"to '{path}.tmp' (format parquet)"
-            )
-        os.replace(f"{path}.tmp", path)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +47,8 @@ def nights(tmp_path_factory, as_of_config, defs):
     full, cut = make_pipeline_dirs(root / "full"), make_pipeline_dirs(root / "cut")
     generate_small(full)
     shutil.copytree(full.landing, cut.landing)
-    _drop_usage_from(cut.landing, AS_OF)
+    # the exports as they stood the night before: no usage on or after the as-of date
+    rewrite_usage_events(cut.landing, f"select * from {{events}} where occurred_at < '{AS_OF}'")
     home = root / "dagster_home"
     home.mkdir()
     codes, said = {}, {}

@@ -24,6 +24,7 @@ from conftest import (
     generate_small,
     make_pipeline_dirs,
     point_pipeline_at,
+    rewrite_usage_events,
     run_nightly,
 )
 
@@ -32,7 +33,11 @@ from expectations.validate import run_suite
 from ingest import SOURCES
 from pipeline_config import dbt_vars, load_config
 
-SEGMENTS = {"SMB": "Starter", "Mid-Market": "Growth", "Enterprise": "Scale"}
+SEGMENTS = {
+    "SMB": "Starter",
+    "Mid-Market": "Growth",
+    "Enterprise": "Scale's top",
+}  # a quote: SQL-escaped
 TERMS = {"monthly": "month", "annual": "year"}
 OWN_VOCABULARY = {
     "accounts": {
@@ -70,13 +75,7 @@ def _rewrite_required_sources(landing: Path) -> None:
                 frame[column] = ""
             frame.to_csv(path, index=False)
     blank = ", ".join(f"null as {c}" for c in _optional_columns("usage_events"))
-    for path in sorted((landing / SOURCES["usage_events"].folder).glob("*.parquet")):
-        with duckdb.connect() as con:
-            con.execute(
-                f"copy (select * replace ({blank}) from read_parquet('{path}')) "
-                f"to '{path}.tmp' (format parquet)"
-            )
-        os.replace(f"{path}.tmp", path)
+    rewrite_usage_events(landing, f"select * replace ({blank}) from {{events}}")
 
 
 @pytest.fixture(scope="module")

@@ -22,5 +22,5 @@
 {%- endmacro %}
 
 {% macro term_case(column, values) -%}
-    case {{ column }}{% for name, value in values.items() %} when '{{ name }}' then {{ value }}{% endfor %} end
+    case {{ column }}{% for name, value in values.items() %} when '{{ name | replace("'", "''") }}' then {{ value }}{% endfor %} end
 {%- endmacro %}

@@ -39,27 +39,28 @@ scored as (
         count(*) as accounts_scored
     from {{ ref('int_scores_evaluated') }}
     group by score_date
+),
+
+figures as (
+    select
+        s.*,
+        coalesce(p.accounts_with_outcome, 0) as accounts_with_outcome,
+        coalesce(p.churners, 0) as churners,
+        p.churn_rate,
+        p.mean_probability,
+        (p.positive_rank_sum - p.churners * (p.churners + 1) / 2.0)
+        / nullif(p.churners * (p.accounts_with_outcome - p.churners), 0) as realised_roc_auc,
+        p.top_decile_churn_rate / nullif(p.churn_rate, 0) as realised_top_decile_lift,
+        p.brier as realised_brier
+    from scored as s
+    left join per_date as p on s.score_date = p.score_date
 )
 
 select
-    s.score_date,
-    s.model_version,
-    s.model_versions,
-    s.accounts_scored,
-    coalesce(p.accounts_with_outcome, 0) as accounts_with_outcome,
-    coalesce(p.churners, 0) as churners,
-    p.churn_rate,
-    p.mean_probability,
-    (p.positive_rank_sum - p.churners * (p.churners + 1) / 2.0)
-    / nullif(p.churners * (p.accounts_with_outcome - p.churners), 0) as realised_roc_auc,
-    p.top_decile_churn_rate / nullif(p.churn_rate, 0) as realised_top_decile_lift,
-    p.brier as realised_brier,
+    f.*,
     v.backtest_roc_auc,
     v.backtest_top_decile_lift,
     v.backtest_brier,
-    v.backtest_roc_auc
-    - (p.positive_rank_sum - p.churners * (p.churners + 1) / 2.0)
-    / nullif(p.churners * (p.accounts_with_outcome - p.churners), 0) as backtest_minus_realised_auc
-from scored as s
-left join per_date as p on s.score_date = p.score_date
-left join {{ source('ml', 'model_versions') }} as v on s.model_version = v.model_version
+    v.backtest_roc_auc - f.realised_roc_auc as backtest_minus_realised_auc
+from figures as f
+left join {{ source('ml', 'model_versions') }} as v on f.model_version = v.model_version

@@ -13,7 +13,7 @@ from {{ model }}
 where
     {{ column_name }} is not null
     and {{ column_name }} not in (
-        {%- for value in values %}'{{ value }}'{{ ", " if not loop.last }}{% endfor -%}
+        {%- for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
     )
 group by {{ column_name }}
 {% endtest %}
