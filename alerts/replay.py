@@ -82,6 +82,7 @@ def point_in_time_model(con: duckdb.DuckDBPyConnection, first: date, config: Map
 
     from ml.candidates import CANDIDATES, GRADIENT_BOOSTING
     from ml.features import LABEL, feature_columns, read_snapshots
+    from ml.selection import select_event_features
 
     rows = known_labels(read_snapshots(con), first, config)
     if rows[LABEL].nunique() < 2:
@@ -91,6 +92,7 @@ def point_in_time_model(con: duckdb.DuckDBPyConnection, first: date, config: Map
         )
     numeric, categorical = feature_columns(rows)
     with threadpool_limits(limits=config["model"]["threads"]):
+        numeric, _ = select_event_features(rows, numeric, categorical, config["model"])
         pipeline = CANDIDATES[GRADIENT_BOOSTING](numeric, categorical, config["model"])
         pipeline.fit(rows, rows[LABEL].astype(int))
     return pipeline
@@ -98,14 +100,11 @@ def point_in_time_model(con: duckdb.DuckDBPyConnection, first: date, config: Map
 
 def score_nights(con: duckdb.DuckDBPyConnection, pipeline, first: date, last: date) -> pd.DataFrame:
     """Every account observed on each night in [first, last], scored by ``pipeline``."""
-    from ml.features import NUMERIC, SNAPSHOT_TABLE
+    from ml.features import read_feature_rows
 
-    rows = con.execute(
-        f"select * from {SNAPSHOT_TABLE} where is_alert_night and observation_date between ? and ?",
-        [first, last],
-    ).df()
-    numeric = [c for c in NUMERIC if c in rows.columns]
-    rows[numeric] = rows[numeric].astype("float64")
+    rows = read_feature_rows(
+        con, "is_alert_night and observation_date between ? and ?", [first, last]
+    )
     return pd.DataFrame(
         {
             "account_id": rows["account_id"],

@@ -51,23 +51,75 @@ NUMERIC = [
     "health_score",
 ]
 SNAPSHOT_TABLE = "marts.fct_account_snapshots"
+# The company's own event names (or configured groups): one column per group and measure.
+EVENT_FEATURES_TABLE = "marts.fct_account_event_features"
+EVENT_PREFIX = "event__"
+EVENT_MEASURES = [
+    "events_7d",
+    "events_30d",
+    "events_change_30v90",
+    "events_per_active_user_30d",
+    "days_since_last_event",
+]
+
+
+def event_column(group: str, measure: str) -> str:
+    return f"{EVENT_PREFIX}{group}__{measure}"
+
+
+def split_event_column(column: str) -> tuple[str, str] | None:
+    """(group, measure) of an event feature column, None for any other column."""
+    if not column.startswith(EVENT_PREFIX):
+        return None
+    group, _, measure = column[len(EVENT_PREFIX) :].rpartition("__")
+    return (group, measure) if measure in EVENT_MEASURES else None
 
 
 def read_snapshots(con: duckdb.DuckDBPyConnection, scoring_only: bool = False) -> pd.DataFrame:
-    """The model's point-in-time snapshot rows (``is_model_row``: month starts and
-    tonight's scoring rows, bounded by accounts x months; the daily alert nights are
-    the alerts engine's), or only tonight's scoring rows.
+    """The model's point-in-time snapshot rows (``is_model_row``: the model's observation
+    dates and tonight's scoring rows; the daily alert nights are the alerts engine's),
+    or only tonight's scoring rows, with their event features."""
+    return read_feature_rows(con, "is_scoring_row" if scoring_only else "is_model_row")
+
+
+def read_feature_rows(
+    con: duckdb.DuckDBPyConnection, where: str, parameters: list | None = None
+) -> pd.DataFrame:
+    """Snapshot rows matching ``where`` with one column per event group and measure
+    (``event__<group>__<measure>``, pivoted from the long mart dbt keeps, so a new event
+    name changes no table's schema).
 
     Numeric features become float64: DuckDB's nullable integers arrive as pandas
     extension types (pd.NA), which scikit-learn's numpy path refuses.
     """
-    where = "where is_scoring_row" if scoring_only else "where is_model_row"
     frame = con.execute(
-        f"select * from {SNAPSHOT_TABLE} {where} order by observation_date, account_id"
+        f"select * from {SNAPSHOT_TABLE} where {where} order by observation_date, account_id",
+        parameters or [],
     ).df()
-    numeric = [c for c in NUMERIC if c in frame.columns]
+    frame = frame.merge(_event_features(con, frame), on=KEYS, how="left")
+    numeric = numeric_columns(frame)
     frame[numeric] = frame[numeric].astype("float64")
     return frame
+
+
+def _event_features(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
+    dates = sorted({day.date() for day in pd.to_datetime(rows["observation_date"])})
+    long = con.execute(
+        f"select account_id, observation_date, event_group, {', '.join(EVENT_MEASURES)} "
+        f"from {EVENT_FEATURES_TABLE} where observation_date in (select unnest(?::date[]))",
+        [dates],
+    ).df()
+    if long.empty:
+        return rows[KEYS].iloc[:0]
+    wide = long.pivot(index=KEYS, columns="event_group", values=EVENT_MEASURES)
+    wide.columns = [event_column(group, measure) for measure, group in wide.columns]
+    return wide.reset_index()
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[str]:
+    """The numeric feature columns of ``frame``: the fixed ones, then the event ones."""
+    fixed = [c for c in NUMERIC if c in frame.columns]
+    return fixed + sorted(c for c in frame.columns if split_event_column(c))
 
 
 def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -77,7 +129,8 @@ def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     then simply learns from what exists.
     """
     present = [c for c in frame.columns if frame[c].notna().any()]
-    return [c for c in NUMERIC if c in present], [c for c in CATEGORICAL if c in present]
+    numeric = [c for c in numeric_columns(frame) if c in present]
+    return numeric, [c for c in CATEGORICAL if c in present]
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:

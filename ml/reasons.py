@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from ml.features import split_event_column
+
 
 def typical_values(training: pd.DataFrame, numeric: list[str], categorical: list[str]) -> dict:
     """The comparison point for every feature: median for numbers, mode for categories."""
@@ -122,7 +124,26 @@ def phrases(metrics: dict[str, Any]) -> dict[str, Callable[[Any, Any], str]]:
     }
 
 
+def describe_event(group: str, measure: str, value: float, typical: float) -> str:
+    """An event feature in the customer's own words: "'unfriend' events up 3.0x in 30 days"."""
+    # the company's own name, read as words ("report_problem" -> 'report problem')
+    name = "other events" if group == "other" else f"'{group.replace('_', ' ')}' events"
+    if measure == "events_change_30v90":
+        if value >= 1:
+            return f"{name} up {value + 1:.1f}x in the last 30 days vs prior 90 days"
+        return f"{name} {'down' if value < 0 else 'up'} {_pct(value)} vs prior 90 days"
+    if measure == "days_since_last_event":
+        return f"no {name.removesuffix('s')} for {value:.0f} days"
+    if measure == "events_per_active_user_30d":
+        return f"{value:.1f} {name} per active user in 30 days (typical: {typical:.1f})"
+    days = measure.removeprefix("events_").removesuffix("d")
+    return f"{value:.0f} {name} in the last {days} days (typical: {typical:.0f})"
+
+
 def describe(feature: str, value: Any, typical: Any, sayings: dict[str, Callable]) -> str:
+    event = split_event_column(feature)
+    if event is not None:
+        return describe_event(*event, value, typical)
     saying = sayings.get(feature)
     if saying is None:  # a feature added later without a phrase still gets its numbers
         return f"{feature.replace('_', ' ')} {value} (typical: {typical})"

@@ -35,6 +35,15 @@ def scoring_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def with_model_columns(rows: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """``rows`` with every feature the model was fitted on. The event groups follow the
+    data (``int_event_groups_mapped``), so a model kept from an earlier night may know a
+    group tonight's vocabulary no longer has: it reads as missing, as for an account
+    without that source, instead of stopping the night."""
+    missing = [c for c in features if c not in rows.columns]
+    return rows.reindex(columns=[*rows.columns, *missing]) if missing else rows
+
+
 def score_accounts(
     model: TrainedModel,
     snapshots: pd.DataFrame,
@@ -45,7 +54,7 @@ def score_accounts(
 ) -> pd.DataFrame:
     """One row per account in tonight's snapshot: probability, tier, revenue at risk and
     the model's own reasons for that account."""
-    rows = scoring_rows(snapshots)
+    rows = with_model_columns(scoring_rows(snapshots), model.features)
     probability = pd.Series(model.pipeline.predict_proba(rows)[:, 1], index=rows.index)
     if not np.isfinite(probability).all():
         raise ValueError(f"{int((~np.isfinite(probability)).sum())} scores are NaN or infinite")

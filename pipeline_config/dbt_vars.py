@@ -17,6 +17,7 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
     return {
         "event_roles": config["event_roles"],
         "accounts": config["accounts"],
+        "event_features": config["event_features"],
         "observation_dates": model["observation_dates"],
         "horizon_days": model["horizon_days"],
         "lead_days": model["lead_days"],

@@ -63,6 +63,7 @@ def _validate(config: Mapping[str, Any]) -> None:
             f"accounts.contract_terms {terms}"
         )
     validate_winback_config(config["winback"])
+    validate_event_features_config(config["event_features"])
 
 
 def parse_as_of(value: Any) -> date:
@@ -127,6 +128,40 @@ def validate_accounts_config(accounts: Mapping[str, Any]) -> None:
         problems.append(f"accounts.contract_terms: {names!r} names a term twice")
     if problems:
         raise ValueError("invalid accounts configuration:\n  " + "\n  ".join(problems))
+
+
+def validate_event_features_config(features: Mapping[str, Any]) -> None:
+    """Raise ValueError naming every problem in ``event_features``: dbt turns each group
+    into an IN list (an empty one is broken SQL), and a name in two groups would count
+    its events twice."""
+    problems: list[str] = []
+    if not _whole(features.get("max_groups"), 1):
+        problems.append(f"event_features.max_groups: {features.get('max_groups')!r} is not >= 1")
+    share = features.get("min_share")
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 1:
+        problems.append(f"event_features.min_share: {share!r} is not a share in [0, 1)")
+    groups = features.get("groups")
+    if not isinstance(groups, list):
+        problems.append(f"event_features.groups: {groups!r} is not a list")
+        groups = []
+    seen: dict[str, str] = {}
+    for i, group in enumerate(groups):
+        where = f"event_features.groups[{i}]"
+        if not isinstance(group, Mapping) or set(group) != {"name", "events"}:
+            problems.append(f"{where}: needs exactly name and events")
+            continue
+        if not (isinstance(group["name"], str) and group["name"].strip()):
+            problems.append(f"{where}.name: {group['name']!r} is not a name")
+        events = group["events"]
+        if not (isinstance(events, list) and events and all(isinstance(e, str) for e in events)):
+            problems.append(f"{where}.events: {events!r} is not a non-empty list of event names")
+            continue
+        for event in events:
+            if event in seen:
+                problems.append(f"{where}.events: {event!r} is already in group {seen[event]!r}")
+            seen[event] = str(group["name"])
+    if problems:
+        raise ValueError("invalid event_features configuration:\n  " + "\n  ".join(problems))
 
 
 WINBACK_KEYS = {

@@ -217,9 +217,9 @@ def test_a_feature_with_a_handful_of_values_trains_and_scores(snapshots, config)
 
 
 def test_training_fails_cleanly_when_every_feature_is_empty(snapshots, config):
-    from ml.features import NUMERIC
+    from ml.features import numeric_columns
 
-    empty = snapshots.assign(**{c: np.nan for c in NUMERIC})
+    empty = snapshots.assign(**{c: np.nan for c in numeric_columns(snapshots)})
     with pytest.raises(ValueError, match="no usable numeric feature"):
         train(empty, config)
 

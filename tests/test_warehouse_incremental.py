@@ -48,6 +48,8 @@ INCREMENTAL = [
     "staging.stg_product__users",
     "staging.stg_support__tickets",
     "intermediate.int_usage_user_days_aggregated",
+    "intermediate.int_account_event_type_days_aggregated",
+    "intermediate.int_account_event_windows_aggregated",
     "intermediate.int_account_observations_listed",
     "intermediate.int_account_usage_windows_aggregated",
     "intermediate.int_account_adoption_windows_aggregated",
@@ -64,6 +66,7 @@ INCREMENTAL = [
 ]
 DOWNSTREAM = [
     "marts.fct_account_snapshots",
+    "marts.fct_account_event_features",
     "marts.fct_churn_monthly",
     "marts.fct_account_onboarding_milestones",
     "marts.fct_silent_churn",
