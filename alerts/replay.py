@@ -82,7 +82,7 @@ def point_in_time_model(con: duckdb.DuckDBPyConnection, first: date, config: Map
 
     from ml.candidates import CANDIDATES, GRADIENT_BOOSTING
     from ml.features import LABEL, feature_columns, read_snapshots
-    from ml.selection import select_event_features
+    from ml.selection import select_optional_features
 
     rows = known_labels(read_snapshots(con), first, config)
     if rows[LABEL].nunique() < 2:
@@ -92,7 +92,9 @@ def point_in_time_model(con: duckdb.DuckDBPyConnection, first: date, config: Map
         )
     numeric, categorical = feature_columns(rows)
     with threadpool_limits(limits=config["model"]["threads"]):
-        numeric, _ = select_event_features(rows, numeric, categorical, config["model"])
+        numeric, categorical, _ = select_optional_features(
+            rows, numeric, categorical, config["model"]
+        )
         pipeline = CANDIDATES[GRADIENT_BOOSTING](numeric, categorical, config["model"])
         pipeline.fit(rows, rows[LABEL].astype(int))
     return pipeline

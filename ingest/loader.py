@@ -189,14 +189,22 @@ def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
     return _protocol(fs) in ("file", "local")
 
 
+# A delivery's columns beyond the contract, kept per row as one JSON object (lower-case
+# names): nothing a company sends is lost, and the CRM attributes declared in
+# accounts.attributes are read from here by dbt.
+EXTRA_COLUMNS = "_extra_columns"
+
+
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
     con.execute(LEDGER_DDL)
     con.execute("alter table raw._load_ledger add column if not exists rows_deduplicated bigint")
     columns = ", ".join(f"{c.name} {c.sql_type}" for c in contract.columns)
     con.execute(
         f"create table if not exists raw.{contract.name} ({columns}, "
-        "_source_file varchar not null, _source_row bigint not null, _loaded_at timestamp not null)"
+        "_source_file varchar not null, _source_row bigint not null, _loaded_at timestamp not null, "
+        f"{EXTRA_COLUMNS} json)"
     )
+    con.execute(f"alter table raw.{contract.name} add column if not exists {EXTRA_COLUMNS} json")
     # A warehouse built by an older contract gains the new columns (null for old rows);
     # rows are always inserted by name, so column order never matters.
     for c in contract.columns:
@@ -311,10 +319,23 @@ def _stage_file(
     notes = [f"optional column(s) missing, filled as null: {', '.join(absent)}"] if absent else []
     extra = sorted(present - {c.name for c in contract.columns})
     if extra:
-        notes.append(f"extra column(s) ignored: {', '.join(extra)}")
+        notes.append(f"extra column(s) kept in {EXTRA_COLUMNS}: {', '.join(extra)}")
     parsed = con.execute("select count(*) from _incoming").fetchone()[0]
     malformed = con.execute("select count(*) from _malformed").fetchone()[0]
     return parsed + malformed, notes
+
+
+def _extra_columns_json(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> str:
+    """The JSON object of a staged row's columns beyond the contract (null without any)."""
+    known = {c.name for c in contract.columns} | {"_source_row"}
+    extra = [
+        name for (name, *_) in con.execute("describe _incoming").fetchall()
+        if name.lower() not in known
+    ]  # fmt: skip
+    if not extra:
+        return "cast(null as json)"
+    pairs = ", ".join(f"{_sql_text(name.lower())}, i.{_sql_name(name)}" for name in extra)
+    return f"json_object({pairs})"
 
 
 def _cast(column: ColumnSpec, alias: bool = True) -> str:
@@ -492,10 +513,12 @@ def _load_file(
     with _readable_copy(fs, path, contract) as (read_from, cut_record):
         rows_read, notes = _stage_file(con, path, contract, read_from, cut_record)
     _classify_rows(con, contract, rules, now)
-    names = ", ".join(f'"{c.name}"' for c in contract.columns)
+    names = ", ".join(f'c."{c.name}"' for c in contract.columns)
     con.execute(
-        f"insert into raw.{contract.name} by name select {names}, ? as _source_file, _source_row, "
-        "? as _loaded_at from _checked where _violation is null and not _duplicate",
+        f"insert into raw.{contract.name} by name select {names}, ? as _source_file, c._source_row, "
+        f"? as _loaded_at, {_extra_columns_json(con, contract)} as {EXTRA_COLUMNS} "
+        "from _checked as c inner join _incoming as i using (_source_row) "
+        "where c._violation is null and not c._duplicate",
         [path, now],
     )
     con.execute(

@@ -50,7 +50,7 @@ def model_card(
         "metrics": model.metrics,
         "backtest": model.backtest,
         "label_exclusions": getattr(model, "label_exclusions", {}),
-        "event_selection": getattr(model, "event_selection", {}),
+        "feature_selection": getattr(model, "feature_selection", {}),
         "drift_reference": model.drift_reference,
         "data_fingerprint": fingerprint,
         "library_versions": {

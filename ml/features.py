@@ -63,6 +63,12 @@ EVENT_MEASURES = [
 ]
 
 
+# The CRM attributes declared in accounts.attributes, as they were on each date.
+ATTRIBUTES_TABLE = "intermediate.int_account_attributes_listed"
+ATTRIBUTE_PREFIX = "attribute__"
+MISSING_CATEGORY = "(missing)"
+
+
 def event_column(group: str, measure: str) -> str:
     return f"{EVENT_PREFIX}{group}__{measure}"
 
@@ -86,8 +92,9 @@ def read_feature_rows(
     con: duckdb.DuckDBPyConnection, where: str, parameters: list | None = None
 ) -> pd.DataFrame:
     """Snapshot rows matching ``where`` with one column per event group and measure
-    (``event__<group>__<measure>``, pivoted from the long mart dbt keeps, so a new event
-    name changes no table's schema).
+    (``event__<group>__<measure>``) and per declared CRM attribute (``attribute__<name>``),
+    pivoted from the long tables dbt keeps, so a new event name or attribute changes no
+    table's schema.
 
     Numeric features become float64: DuckDB's nullable integers arrive as pandas
     extension types (pd.NA), which scikit-learn's numpy path refuses.
@@ -96,30 +103,69 @@ def read_feature_rows(
         f"select * from {SNAPSHOT_TABLE} where {where} order by observation_date, account_id",
         parameters or [],
     ).df()
-    frame = frame.merge(_event_features(con, frame), on=KEYS, how="left")
+    dates = sorted({day.date() for day in pd.to_datetime(frame["observation_date"])})
+    for extra in (_event_features(con, dates), _attributes(con, dates)):
+        if extra is not None:
+            frame = frame.merge(extra, on=KEYS, how="left")
     numeric = numeric_columns(frame)
     frame[numeric] = frame[numeric].astype("float64")
+    # one marker for a value the CRM left empty and an account missing from the table:
+    # the encoder cannot order None beside NaN
+    for column in categorical_columns(frame):
+        if column.startswith(ATTRIBUTE_PREFIX):
+            frame[column] = frame[column].where(frame[column].notna(), MISSING_CATEGORY)
     return frame
 
 
-def _event_features(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
-    dates = sorted({day.date() for day in pd.to_datetime(rows["observation_date"])})
+def _event_features(con: duckdb.DuckDBPyConnection, dates: list) -> pd.DataFrame | None:
     long = con.execute(
         f"select account_id, observation_date, event_group, {', '.join(EVENT_MEASURES)} "
         f"from {EVENT_FEATURES_TABLE} where observation_date in (select unnest(?::date[]))",
         [dates],
     ).df()
     if long.empty:
-        return rows[KEYS].iloc[:0]
+        return None
     wide = long.pivot(index=KEYS, columns="event_group", values=EVENT_MEASURES)
     wide.columns = [event_column(group, measure) for measure, group in wide.columns]
     return wide.reset_index()
 
 
+def _attributes(con: duckdb.DuckDBPyConnection, dates: list) -> pd.DataFrame | None:
+    """One column per attribute: numbers for numeric ones, text for categorical ones."""
+    long = con.execute(
+        f"select account_id, observation_date, attribute_name, attribute_type, value_text, "
+        f"value_number from {ATTRIBUTES_TABLE} where observation_date in (select unnest(?::date[]))",
+        [dates],
+    ).df()
+    if long.empty:
+        return None
+    columns = {
+        ATTRIBUTE_PREFIX + name: part.set_index(KEYS)[
+            "value_number" if kind == "numeric" else "value_text"
+        ]
+        for (name, kind), part in long.groupby(["attribute_name", "attribute_type"])
+    }
+    return pd.DataFrame(columns).reset_index()
+
+
+def _is_attribute(frame: pd.DataFrame, column: str, numeric: bool) -> bool:
+    return column.startswith(ATTRIBUTE_PREFIX) and (
+        pd.api.types.is_numeric_dtype(frame[column]) == numeric
+    )
+
+
 def numeric_columns(frame: pd.DataFrame) -> list[str]:
-    """The numeric feature columns of ``frame``: the fixed ones, then the event ones."""
+    """The numeric feature columns of ``frame``: the fixed ones, the event ones, then the
+    numeric CRM attributes."""
     fixed = [c for c in NUMERIC if c in frame.columns]
-    return fixed + sorted(c for c in frame.columns if split_event_column(c))
+    events = sorted(c for c in frame.columns if split_event_column(c))
+    return fixed + events + sorted(c for c in frame.columns if _is_attribute(frame, c, True))
+
+
+def categorical_columns(frame: pd.DataFrame) -> list[str]:
+    """The fixed categorical features, then the categorical CRM attributes."""
+    attributes = sorted(c for c in frame.columns if _is_attribute(frame, c, False))
+    return [c for c in CATEGORICAL if c in frame.columns] + attributes
 
 
 def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -130,7 +176,7 @@ def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """
     present = [c for c in frame.columns if frame[c].notna().any()]
     numeric = [c for c in numeric_columns(frame) if c in present]
-    return numeric, [c for c in CATEGORICAL if c in present]
+    return numeric, [c for c in categorical_columns(frame) if c in present]
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ml.features import split_event_column
+from ml.features import ATTRIBUTE_PREFIX, split_event_column
 
 
 def typical_values(training: pd.DataFrame, numeric: list[str], categorical: list[str]) -> dict:
@@ -144,6 +144,11 @@ def describe(feature: str, value: Any, typical: Any, sayings: dict[str, Callable
     event = split_event_column(feature)
     if event is not None:
         return describe_event(*event, value, typical)
+    if feature.startswith(ATTRIBUTE_PREFIX):  # a CRM attribute, in the CRM's words
+        name = feature.removeprefix(ATTRIBUTE_PREFIX).replace("_", " ")
+        if isinstance(value, str):
+            return f"{name}: {value}"
+        return f"{name} {value:g} (typical: {typical:g})"
     saying = sayings.get(feature)
     if saying is None:  # a feature added later without a phrase still gets its numbers
         return f"{feature.replace('_', ' ')} {value} (typical: {typical})"

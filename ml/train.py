@@ -21,7 +21,7 @@ from ml.candidates import CANDIDATES, GRADIENT_BOOSTING
 from ml.drift import drift_reference
 from ml.features import LABEL, feature_columns, labelled_rows
 from ml.reasons import typical_values
-from ml.selection import select_event_features
+from ml.selection import select_optional_features
 
 
 @dataclass
@@ -37,8 +37,8 @@ class TrainedModel:
     drift_reference: dict[str, dict[str, Any]] = field(default_factory=dict)
     # churns the label rules kept out of training (ml.features.label_exclusions)
     label_exclusions: dict[str, Any] = field(default_factory=dict)
-    # which event groups earned their place (ml.selection)
-    event_selection: dict[str, Any] = field(default_factory=dict)
+    # which event groups and CRM attributes earned their place (ml.selection)
+    feature_selection: dict[str, Any] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -67,7 +67,7 @@ def train_churn_model(
         raise ValueError("no usable numeric feature: every snapshot feature column is empty")
     with threadpool_limits(limits=model_config["threads"]):
         # chosen on the backtest's training window, so the test window judges the choice too
-        numeric, selection = select_event_features(
+        numeric, categorical, selection = select_optional_features(
             backtest_split(snapshots, model_config)[0], numeric, categorical, model_config
         )
         backtest = run_backtest(snapshots, numeric, categorical, model_config, bands)
@@ -84,5 +84,5 @@ def train_churn_model(
         typical=typical_values(labelled, numeric, categorical),
         drift_reference=drift_reference(labelled, numeric),
         label_exclusions=label_exclusions or {},
-        event_selection=selection,
+        feature_selection=selection,
     )

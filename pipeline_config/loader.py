@@ -126,6 +126,7 @@ def validate_accounts_config(accounts: Mapping[str, Any]) -> None:
         names.append(term["name"])
     if len(set(names)) < len(names):
         problems.append(f"accounts.contract_terms: {names!r} names a term twice")
+    problems += _attribute_problems(accounts.get("attributes", []))
     if problems:
         raise ValueError("invalid accounts configuration:\n  " + "\n  ".join(problems))
 
@@ -162,6 +163,32 @@ def validate_event_features_config(features: Mapping[str, Any]) -> None:
             seen[event] = str(group["name"])
     if problems:
         raise ValueError("invalid event_features configuration:\n  " + "\n  ".join(problems))
+
+
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+ATTRIBUTE_TYPES = ("categorical", "numeric")
+
+
+def _attribute_problems(attributes: Any) -> list[str]:
+    """Problems in ``accounts.attributes``: each a CRM column (lower-case SQL name, from
+    the contract or an extra column of the export) with its type."""
+    if not isinstance(attributes, list):
+        return [f"accounts.attributes: {attributes!r} is not a list"]
+    problems, names = [], []
+    for i, attribute in enumerate(attributes):
+        where = f"accounts.attributes[{i}]"
+        if not isinstance(attribute, Mapping) or set(attribute) != {"name", "type"}:
+            problems.append(f"{where}: needs exactly name and type")
+            continue
+        name = attribute["name"]
+        if not (isinstance(name, str) and ATTRIBUTE_NAME.match(name)):
+            problems.append(f"{where}.name: {name!r} is not a lower-case column name")
+        if attribute["type"] not in ATTRIBUTE_TYPES:
+            problems.append(f"{where}.type: {attribute['type']!r} is not one of {ATTRIBUTE_TYPES}")
+        names.append(name)
+    if len(set(map(str, names))) < len(names):
+        problems.append(f"accounts.attributes: {names!r} names an attribute twice")
+    return problems
 
 
 WINBACK_KEYS = {

@@ -104,13 +104,15 @@ def test_range_and_future_rules_quarantine_with_the_value_named(con, landing):
 
 
 def test_header_case_and_extra_columns_do_not_break_a_file_and_are_noted(con, landing):
-    header = HEADER.replace("mrr", "MRR").rstrip("\n") + ",favourite_colour\n"
+    header = HEADER.replace("mrr", "MRR").rstrip("\n") + ",Favourite_Colour\n"
     rows = "".join(line + ",blue\n" for line in GOOD.splitlines())
     (landing / "accounts_f.csv").write_text(header + rows)
     (load,) = _load(con, landing)
     assert load.rows_loaded == 2
-    assert "extra column(s) ignored: favourite_colour" in load.message
+    assert "extra column(s) kept in _extra_columns: favourite_colour" in load.message
     assert con.execute("select sum(mrr) from raw.accounts").fetchone()[0] == 300
+    kept = con.execute("select _extra_columns ->> 'favourite_colour' from raw.accounts").fetchall()
+    assert kept == [("blue",), ("blue",)]  # nothing the export sent is lost
 
 
 def test_a_key_seen_in_an_earlier_file_with_other_content_is_quarantined(con, tmp_path):

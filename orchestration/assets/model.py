@@ -55,7 +55,7 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
             "calibration": dg.MetadataValue.json(backtest["models"][model.kind]["calibration"]),
             "training_rows": model.rows,
             "label_exclusions": dg.MetadataValue.json(card["label_exclusions"]),
-            "event_selection": dg.MetadataValue.json(card["event_selection"]),
+            "feature_selection": dg.MetadataValue.json(card["feature_selection"]),
             "training_window": " .. ".join(model.training_window),
             "backtest_window": " .. ".join(backtest["test_window"]),
             "features": model.features,

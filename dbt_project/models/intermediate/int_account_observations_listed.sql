@@ -57,14 +57,7 @@ crm_then as (
         c.mrr
     from in_spell as o
     inner join {{ ref('stg_crm__account_snapshots') }} as c
-        on
-            o.account_id = c.account_id
-            and (o.observation_date > c.snapshot_date or c.previous_snapshot_date is null)
-    qualify
-        row_number() over (
-            partition by o.observation_date, o.account_id
-            order by case when o.observation_date > c.snapshot_date then c.snapshot_date end desc nulls last
-        ) = 1
+        {{ crm_snapshot_in_force('o', 'c') }}
 )
 
 select
