@@ -48,6 +48,9 @@ def build_alert_nights(
         "--select",
         "+fct_account_alert_signals",
         "+fct_source_freshness",
+        # the replay model scores the nights with every feature it was fitted on
+        "+fct_account_event_features",
+        "+int_account_attributes_listed",
         "stg_cs__alert_feedback",
         "--indirect-selection",
         "cautious",  # only the tests whose every parent is built here

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from ml.backtest import backtest_split, fit_candidates, health_score_backtest
 from ml.features import LABEL, feature_columns, labelled_rows, read_snapshots
 from ml.metrics import evaluate
+from ml.selection import select_optional_features
 from pipeline_config import load_config, resolve_paths, warehouse_settings
 from simulator.oracle import oracle_probability, read_truth
 
@@ -39,6 +40,9 @@ def quality_table(
     numeric, categorical = feature_columns(labelled_rows(snapshots))
     with threadpool_limits(limits=model_config["threads"]):
         train, test = backtest_split(snapshots, model_config)
+        numeric, categorical, _ = select_optional_features(
+            train, numeric, categorical, model_config
+        )
         fitted = fit_candidates(train, numeric, categorical, model_config)
         rankings = {name: p.predict_proba(test)[:, 1] for name, p in fitted.items()}
     window = (model_config["horizon_days"], model_config["lead_days"])

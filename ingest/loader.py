@@ -325,15 +325,16 @@ def _stage_file(
     return parsed + malformed, notes
 
 
-def _extra_columns_json(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> str:
-    """The JSON object of a staged row's columns beyond the contract (null without any)."""
+def _extra_columns_json(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> str | None:
+    """The JSON object of a staged row's columns beyond the contract (None without any:
+    the insert then needs no join back to the staged file)."""
     known = {c.name for c in contract.columns} | {"_source_row"}
     extra = [
         name for (name, *_) in con.execute("describe _incoming").fetchall()
         if name.lower() not in known
     ]  # fmt: skip
     if not extra:
-        return "cast(null as json)"
+        return None
     pairs = ", ".join(f"{_sql_text(name.lower())}, i.{_sql_name(name)}" for name in extra)
     return f"json_object({pairs})"
 
@@ -514,11 +515,12 @@ def _load_file(
         rows_read, notes = _stage_file(con, path, contract, read_from, cut_record)
     _classify_rows(con, contract, rules, now)
     names = ", ".join(f'c."{c.name}"' for c in contract.columns)
+    extra = _extra_columns_json(con, contract)
+    joined = " inner join _incoming as i using (_source_row)" if extra else ""
     con.execute(
         f"insert into raw.{contract.name} by name select {names}, ? as _source_file, c._source_row, "
-        f"? as _loaded_at, {_extra_columns_json(con, contract)} as {EXTRA_COLUMNS} "
-        "from _checked as c inner join _incoming as i using (_source_row) "
-        "where c._violation is null and not c._duplicate",
+        f"? as _loaded_at, {extra or 'cast(null as json)'} as {EXTRA_COLUMNS} "
+        f"from _checked as c{joined} where c._violation is null and not c._duplicate",
         [path, now],
     )
     con.execute(

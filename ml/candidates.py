@@ -61,19 +61,32 @@ def _encoder(numeric: list[str], categorical: list[str], numeric_steps: list) ->
     )
 
 
-def gradient_boosting(numeric: list[str], categorical: list[str], config: dict) -> Pipeline:
-    """Histogram gradient boosting (missing values handled natively), with probabilities
-    calibrated (``model.calibration``) on held-out folds of the training rows."""
-    booster = SparseSafeBoosting(
+def _booster(config: dict) -> SparseSafeBoosting:
+    return SparseSafeBoosting(
         max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
         random_state=config["random_state"],
     )  # fmt: skip
+
+
+def _boosting_encoder(numeric: list[str], categorical: list[str], config: dict):
     clip = ClipAndLogTransform(percentiles=tuple(config["clip_percentiles"]))
+    return _encoder(numeric, categorical, [("clip_log", clip)])
+
+
+def gradient_boosting(numeric: list[str], categorical: list[str], config: dict) -> Pipeline:
+    """Histogram gradient boosting (missing values handled natively), with probabilities
+    calibrated (``model.calibration``) on held-out folds of the training rows."""
+    calibrated = CalibratedClassifierCV(_booster(config), method=config["calibration"], cv=3)
     return Pipeline(
-        [
-            ("encode", _encoder(numeric, categorical, [("clip_log", clip)])),
-            ("model", CalibratedClassifierCV(booster, method=config["calibration"], cv=3)),
-        ]
+        [("encode", _boosting_encoder(numeric, categorical, config)), ("model", calibrated)]
+    )
+
+
+def ranking_pipeline(numeric: list[str], categorical: list[str], config: dict) -> Pipeline:
+    """The same boosting without calibration: the order of the scores only, at a third
+    of the cost (feature selection compares rankings, ``ml.selection``)."""
+    return Pipeline(
+        [("encode", _boosting_encoder(numeric, categorical, config)), ("model", _booster(config))]
     )
 
 

@@ -148,6 +148,10 @@ def _attributes(con: duckdb.DuckDBPyConnection, dates: list) -> pd.DataFrame | N
     return pd.DataFrame(columns).reset_index()
 
 
+def _all_missing(values: pd.Series) -> bool:
+    return values.dtype == object and bool(values.eq(MISSING_CATEGORY).all())
+
+
 def _is_attribute(frame: pd.DataFrame, column: str, numeric: bool) -> bool:
     return column.startswith(ATTRIBUTE_PREFIX) and (
         pd.api.types.is_numeric_dtype(frame[column]) == numeric
@@ -174,7 +178,7 @@ def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     Optional sources (support, NPS, billing) may be missing for a company; the model
     then simply learns from what exists.
     """
-    present = [c for c in frame.columns if frame[c].notna().any()]
+    present = [c for c in frame.columns if frame[c].notna().any() and not _all_missing(frame[c])]
     numeric = [c for c in numeric_columns(frame) if c in present]
     return numeric, [c for c in categorical_columns(frame) if c in present]
 

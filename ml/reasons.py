@@ -17,36 +17,63 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ml.features import ATTRIBUTE_PREFIX, split_event_column
+from ml.features import ATTRIBUTE_PREFIX, MISSING_CATEGORY, event_column, split_event_column
 
 
 def typical_values(training: pd.DataFrame, numeric: list[str], categorical: list[str]) -> dict:
-    """The comparison point for every feature: median for numbers, mode for categories."""
-    typical: dict[str, Any] = {c: float(training[c].median()) for c in numeric}
+    """The comparison point for every feature: median for numbers, mode for categories.
+    An event column empty on most rows (the change of an event most accounts never
+    send) is typically missing: the median of its few values would be an unusual state."""
+    typical: dict[str, Any] = {
+        c: float(training[c].median())
+        if split_event_column(c) is None or training[c].notna().mean() >= 0.5
+        else np.nan
+        for c in numeric
+    }
     typical.update({c: training[c].mode().iloc[0] for c in categorical})
     return typical
 
 
+def reason_units(features: list[str]) -> dict[str, list[str]]:
+    """What one reason is about: a feature, or an event group's five columns together,
+    named by its 30-day count. The five move together: one of them set to its typical
+    value while the others still carry the signal would hide the event from the reasons."""
+    units: dict[str, list[str]] = {}
+    for feature in features:
+        event = split_event_column(feature)
+        units.setdefault(event_column(event[0], "events_30d") if event else feature, []).append(
+            feature
+        )
+    return units
+
+
 def contributions(pipeline: Pipeline, rows: pd.DataFrame, typical: dict[str, Any]) -> pd.DataFrame:
-    """Probability minus the probability with one feature set to its typical value
-    (positive: the account's own value raises its risk).
+    """Probability minus the probability with one feature (or an event group's columns,
+    ``reason_units``) set to its typical value (positive: the account's own value raises
+    its risk).
 
     Only rows whose value differs from the typical one are re-predicted: the others
     contribute exactly 0, and so do missing values, which are never a reason (see
-    ``top_reasons``). One feature at a time keeps memory at one copy of those rows.
+    ``top_reasons``). One unit at a time keeps memory at one copy of those rows.
     """
     base = pipeline.predict_proba(rows)[:, 1]
     result = {}
-    for feature, value in typical.items():
-        if pd.isna(value):
+    for unit, columns in reason_units(list(typical)).items():
+        values = {c: typical[c] for c in columns}
+        if pd.isna(typical[unit]):  # no typical value to compare with: never a reason
             continue
         effect = np.zeros(len(rows))
-        differs = (rows[feature].notna() & rows[feature].ne(value)).to_numpy()
+        differs = np.zeros(len(rows), dtype=bool)
+        for column, value in values.items():  # a typically missing column: any value differs
+            differs |= (
+                rows[column].notna() & (pd.isna(value) or rows[column].ne(value))
+            ).to_numpy()
         if differs.any():
             changed = rows[differs].copy()
-            changed[feature] = value
+            for column, value in values.items():
+                changed[column] = value
             effect[differs] = base[differs] - pipeline.predict_proba(changed)[:, 1]
-        result[feature] = effect
+        result[unit] = effect
     return pd.DataFrame(result, index=rows.index)
 
 
@@ -172,7 +199,8 @@ def top_reasons(
     effect = contributions(pipeline, rows, typical)
     features = list(effect.columns)
     strength = effect.to_numpy(copy=True)
-    strength[(strength <= 0) | rows[features].isna().to_numpy()] = -np.inf
+    unknown = rows[features].isna() | rows[features].eq(MISSING_CATEGORY)
+    strength[(strength <= 0) | unknown.to_numpy()] = -np.inf
     strongest = np.argsort(-strength, axis=1, kind="stable")[:, :count]
     raises = np.take_along_axis(strength, strongest, axis=1) > -np.inf
     values = rows[features].to_numpy(dtype=object)

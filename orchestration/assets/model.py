@@ -13,10 +13,18 @@ from ml.train import train_churn_model
 from orchestration.assets.warehouse import warehouse_dbt_models
 from orchestration.resources import PipelineResource, WarehouseResource
 
-SNAPSHOTS = get_asset_key_for_model([warehouse_dbt_models], "fct_account_snapshots")
+# the rows the model reads (ml.features.read_feature_rows): snapshots, event features, attributes
+MODEL_INPUTS = [
+    get_asset_key_for_model([warehouse_dbt_models], model)
+    for model in (
+        "fct_account_snapshots",
+        "fct_account_event_features",
+        "int_account_attributes_listed",
+    )
+]
 
 
-@dg.asset(group_name="ml", deps=[SNAPSHOTS], kinds={"scikitlearn"})
+@dg.asset(group_name="ml", deps=MODEL_INPUTS, kinds={"scikitlearn"})
 def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
     """A challenger trained tonight: calibrated gradient boosting, backtested on the newest
     months beside the logistic baseline and the health score. It replaces the champion
@@ -66,7 +74,7 @@ def churn_model(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.
     )
 
 
-@dg.asset(group_name="ml", deps=[churn_model, SNAPSHOTS], kinds={"duckdb"})
+@dg.asset(group_name="ml", deps=[churn_model, *MODEL_INPUTS], kinds={"duckdb"})
 def churn_scores(warehouse: WarehouseResource, pipeline: PipelineResource) -> dg.MaterializeResult:
     """Tonight's churn probability, risk tier, revenue at risk and the model's top reasons
     per active account, from the champion (table ``ml.churn_scores``, history kept per

@@ -19,7 +19,7 @@
 {%- set gap = var('resign_gap_days') %}
 {%- set config_text = [
     var('metrics'), var('health'), var('resign_gap_days'), var('min_tenure_days'),
-    var('alerts')['seasonality'], var('observation_dates'), var('accounts'),
+    var('alerts')['seasonality'], var('observation_dates'), var('accounts')['contract_terms'],
 ] | tojson %}
 {%- set fingerprint = dbt.hash("'" ~ config_text | replace("'", "''") ~ "'") %}
 {{

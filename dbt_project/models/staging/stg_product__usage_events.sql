@@ -10,7 +10,7 @@ select
     event_type,
     case
         {% for role, names in var('event_roles').items() %}
-            when event_type in ('{{ names | join("', '") }}') then '{{ role }}'  -- noqa: LT05
+            when event_type in ({{ quoted_list(names) }}) then {{ quoted(role) }}
         {% endfor %}
     end as event_role,
     occurred_at,

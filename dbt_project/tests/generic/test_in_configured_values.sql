@@ -12,8 +12,6 @@ select
 from {{ model }}
 where
     {{ column_name }} is not null
-    and {{ column_name }} not in (
-        {%- for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
-    )
+    and {{ column_name }} not in ({{ quoted_list(values) }})
 group by {{ column_name }}
 {% endtest %}
