@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ml.features import read_snapshots
+from ml.features import MISSING_CATEGORY, read_snapshots
 from ml.reasons import top_reasons
 
 if TYPE_CHECKING:  # scoring callers should not pay scikit-learn's import for a hint
@@ -35,13 +35,19 @@ def scoring_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def with_model_columns(rows: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+def with_model_columns(rows: pd.DataFrame, model: TrainedModel) -> pd.DataFrame:
     """``rows`` with every feature the model was fitted on. The event groups follow the
-    data (``int_event_groups_mapped``), so a model kept from an earlier night may know a
-    group tonight's vocabulary no longer has: it reads as missing, as for an account
-    without that source, instead of stopping the night."""
-    missing = [c for c in features if c not in rows.columns]
-    return rows.reindex(columns=[*rows.columns, *missing]) if missing else rows
+    data (``int_event_groups_mapped``) and attributes the config, so a model kept from an
+    earlier night may know a column tonight's rows lack: it reads as missing, as for an
+    account without that source, instead of stopping the night. (The nightly challenger
+    replaces such a champion, ``ml.promotion``; this keeps any other caller safe.)"""
+    missing = [c for c in model.features if c not in rows.columns]
+    if not missing:
+        return rows
+    filled = rows.reindex(columns=[*rows.columns, *missing])
+    categorical = [c for c in missing if c in model.categorical]
+    filled[categorical] = MISSING_CATEGORY
+    return filled
 
 
 def score_accounts(
@@ -54,7 +60,7 @@ def score_accounts(
 ) -> pd.DataFrame:
     """One row per account in tonight's snapshot: probability, tier, revenue at risk and
     the model's own reasons for that account."""
-    rows = with_model_columns(scoring_rows(snapshots), model.features)
+    rows = with_model_columns(scoring_rows(snapshots), model)
     probability = pd.Series(model.pipeline.predict_proba(rows)[:, 1], index=rows.index)
     if not np.isfinite(probability).all():
         raise ValueError(f"{int((~np.isfinite(probability)).sum())} scores are NaN or infinite")

@@ -215,18 +215,42 @@ def _deliver_events(warehouse: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def crafted_model(nightly_run, demo_dirs, tmp_path_factory, config):
-    """Trained on a copy of the session's warehouse with the crafted events delivered
-    and the event models rebuilt: raw events -> dbt -> snapshot rows -> model."""
-    warehouse = warehouse_copy(demo_dirs, tmp_path_factory, "crafted_events")
+def customised(nightly_run, demo_dirs, tmp_path_factory):
+    """A copy of the session's warehouse with the crafted events and CRM columns
+    delivered (``_deliver_events``, ``_deliver_attributes``) and the event and attribute
+    models rebuilt with the attributes declared: raw -> dbt -> snapshot rows."""
+    warehouse = warehouse_copy(demo_dirs, tmp_path_factory, "customised")
     _deliver_events(warehouse)
+    changed = _deliver_attributes(warehouse)
     code, output, _ = dbt_build(
-        warehouse, "int_account_event_type_days_aggregated+", "", "--full-refresh"
+        warehouse,
+        "int_account_event_type_days_aggregated+ int_account_attributes_listed+",
+        ATTRIBUTES,
+        "--full-refresh",
     )
     assert code == 0, output[-3000:]
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    return {"warehouse": warehouse, **changed}
+
+
+def _trained_without(customised: dict, prefixes: tuple[str, ...], config: dict):
+    """A model trained on the customised copy's snapshots without the columns starting
+    with ``prefixes``: the crafted events and the channel attribute each find the
+    churners on their own, so together each would look redundant to the selection."""
+    with duckdb.connect(str(customised["warehouse"]), read_only=True) as con:
         snapshots = read_snapshots(con)
+    snapshots = snapshots.drop(columns=[c for c in snapshots.columns if c.startswith(prefixes)])
     return snapshots, train_churn_model(snapshots, SHORT_TEST, config["health"]["bands"])
+
+
+@pytest.fixture(scope="module")
+def crafted_model(customised, config):
+    return _trained_without(customised, ("attribute__",), config)
+
+
+@pytest.fixture(scope="module")
+def attribute_model(customised, config):
+    crafted = ("event__report_problem__", "event__theme_changed__")
+    return _trained_without(customised, crafted, config)
 
 
 def test_too_few_churners_to_judge_use_none_of_them(nightly_run, demo_dirs):
@@ -259,9 +283,12 @@ def test_reasons_name_the_customers_own_event(crafted_model, config):
     assert any("'report problem' events" in s for s in complaining["reasons"])
 
 
-def test_a_model_from_an_earlier_vocabulary_still_scores(crafted_model, warehouse, config):
-    """Tonight's vocabulary no longer has the crafted groups: they read as missing."""
-    _, model = crafted_model
+@pytest.mark.parametrize("trained", ["crafted_model", "attribute_model"])
+def test_a_model_from_an_earlier_vocabulary_still_scores(trained, request, warehouse, config):
+    """Tonight's rows have neither the crafted event groups nor the attributes (the
+    session's warehouse): they read as missing, numbers and categories alike."""
+    _, model = request.getfixturevalue(trained)
+    assert any(c.startswith(("event__report_problem", "attribute__")) for c in model.features)
     tonight = read_snapshots(warehouse, scoring_only=True)
     scores = score_accounts(model, tonight, config["risk_tiers"], config["metrics"], 3, "v")
     assert len(scores) == len(tonight)
@@ -324,21 +351,12 @@ def _deliver_attributes(warehouse: Path) -> dict:
     return {"account": account, "cutoff": cutoff.date()}
 
 
-@pytest.fixture(scope="module")
-def attributed(nightly_run, demo_dirs, tmp_path_factory):
-    warehouse = warehouse_copy(demo_dirs, tmp_path_factory, "attributed")
-    changed = _deliver_attributes(warehouse)
-    code, output, _ = dbt_build(warehouse, "int_account_attributes_listed+", ATTRIBUTES)
-    assert code == 0, output[-3000:]
-    return {"warehouse": warehouse, **changed}
-
-
-def test_attributes_are_read_as_they_were_on_each_date(attributed):
-    with duckdb.connect(str(attributed["warehouse"]), read_only=True) as con:
+def test_attributes_are_read_as_they_were_on_each_date(customised):
+    with duckdb.connect(str(customised["warehouse"]), read_only=True) as con:
         rows = con.execute(
             "select observation_date, value_text from intermediate.int_account_attributes_listed "
             "where account_id = ? and attribute_name = 'channel' order by observation_date",
-            [attributed["account"]],
+            [customised["account"]],
         ).df()
         employees = con.execute(
             "select count(*), count(value_number) from intermediate.int_account_attributes_listed "
@@ -348,19 +366,12 @@ def test_attributes_are_read_as_they_were_on_each_date(attributed):
             "select count(distinct value_text) from intermediate.int_account_attributes_listed "
             "where attribute_name = 'country'"
         ).fetchone()[0]
-    early = pd.to_datetime(rows["observation_date"]).dt.date <= attributed["cutoff"]
+    early = pd.to_datetime(rows["observation_date"]).dt.date <= customised["cutoff"]
     assert early.any() and (~early).any()
     assert (rows.loc[early, "value_text"] == EARLY_CHANNEL).all()
     assert (rows.loc[~early, "value_text"] != EARLY_CHANNEL).all()
     assert employees[0] == employees[1] > 0  # numbers read as numbers
     assert country > 1  # a contract column is an attribute too
-
-
-@pytest.fixture(scope="module")
-def attribute_model(attributed, config):
-    with duckdb.connect(str(attributed["warehouse"]), read_only=True) as con:
-        snapshots = read_snapshots(con)
-    return snapshots, train_churn_model(snapshots, SHORT_TEST, config["health"]["bands"])
 
 
 def test_an_attribute_that_drives_churn_is_used_and_noise_is_dropped(attribute_model):
@@ -390,14 +401,14 @@ def test_reasons_name_the_attribute_in_the_crms_words(attribute_model, config):
     assert "channel: reseller" in reseller["reasons"]
 
 
-def test_an_unreadable_or_missing_attribute_stops_the_build(attributed, tmp_path):
+def test_an_unreadable_or_missing_attribute_stops_the_build(customised, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(attributed["warehouse"], warehouse)
+    shutil.copy(customised["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             "update raw.accounts set _extra_columns = json_merge_patch(_extra_columns, "
             "json_object('employees', 'a dozen')) where account_id = ?",
-            [attributed["account"]],
+            [customised["account"]],
         )
     broken = ATTRIBUTES + "    - {name: region, type: categorical}\n"
     code, _, results = dbt_build(warehouse, "int_account_attributes_listed+", broken)

@@ -78,3 +78,24 @@
         post_hook="{{ drop_unobserved_dates() }}",
     ) }}
 {%- endmacro %}
+
+{#- The configuration every day-grain incremental model shares (called at the top of the
+    model): the days with new events replaced whole, schema drift refused. -#}
+{% macro config_incremental_by_activity_date() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_date',
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}
+
+{#- The observation dates the model's event features are computed for: its training
+    dates and tonight's scoring date, and the alert nights only when a replay asks for
+    them (it scores those nights with the model). The rules of the other alert nights
+    never read event features, and computing them there would triple the work. -#}
+{% macro event_feature_dates() -%}
+    select observation_date
+    from {{ ref('int_observation_dates_listed') }}
+    where is_model_date or is_scoring_row{{ ' or is_alert_night' if var('alerts')['nights_from'] }}
+{%- endmacro %}

@@ -7,14 +7,7 @@
 -- Incremental like int_usage_user_days_aggregated: the days that received events loaded
 -- after the newest load this table has seen are recomputed whole (delete+insert on
 -- activity_date); a full refresh gives the same rows.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config_incremental_by_activity_date() }}
 
 with events as (
     select *

@@ -1,15 +1,27 @@
--- One row per account per observation date per event name with events in the
+-- One row per account per model observation date per event name with events in the
 -- var('metrics').min_history_days before the date: counts over the last 7 / 30 / 90
 -- days and days 31-120, and the newest day with the event. Pure functions of the
 -- event-name days, stored incrementally by observation date like
 -- int_account_usage_windows_aggregated (macro observation_dates_to_build);
 -- fct_account_event_features groups the names and turns the sums into rates and changes.
-{{ config_incremental_by_observation_date() }}
+-- Only the dates of macro event_feature_dates (the model's): the incremental contract of
+-- config_incremental_by_observation_date, with those dates kept and the others dropped.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_date',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where observation_date not in ({{ event_feature_dates() }})",
+    )
+}}
 
 with window_days as (
     select *
     from {{ ref('int_observation_window_days_listed') }}
-    where observation_date in ({{ observation_dates_in_scope() }})
+    where
+        observation_date in ({{ observation_dates_in_scope() }})
+        and observation_date in ({{ event_feature_dates() }})
 )
 
 select

@@ -6,14 +6,7 @@
 -- newest load this table has seen (a late file for an old day re-opens that day), and
 -- replaces those days (delete+insert on activity_date). A full refresh gives the same
 -- rows.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config_incremental_by_activity_date() }}
 
 with events as (
     select *

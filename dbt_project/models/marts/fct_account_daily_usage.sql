@@ -2,14 +2,7 @@
 -- active_users is null (not 0) when the export has no user ids: breadth is then unknown.
 -- Incremental: days whose user-days were recomputed in this run (newer events) are
 -- rebuilt whole and replace the stored ones; a full refresh gives the same rows.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config_incremental_by_activity_date() }}
 
 with user_days as (
     select *

@@ -1,4 +1,5 @@
--- Grain: one row per account per observation date per event group
+-- Grain: one row per account per model observation date (macro event_feature_dates: the
+-- training dates, tonight's scoring date, a replay's nights) per event group
 -- (int_event_groups_mapped: the company's own event names, configured groups, 'other').
 -- The model's features from the customer's own vocabulary (issue: any product): counts
 -- over the last 7 and 30 days, the change of the last 30 days against the prior 90
@@ -18,6 +19,7 @@ with observed as (
         observation_date,
         {{ usage_window_days('tenure_days') }}
     from {{ ref('int_account_observations_listed') }}
+    where observation_date in ({{ event_feature_dates() }})
 ),
 
 event_groups as (

@@ -1,14 +1,7 @@
 -- Grain: one row per account per feature per day on which the feature was used.
 -- Incremental like int_usage_user_days_aggregated: days with newly loaded events are
 -- recomputed whole and replace the stored ones.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config_incremental_by_activity_date() }}
 
 with new_events as (
     select *
