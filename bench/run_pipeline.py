@@ -153,7 +153,7 @@ def phase_train(workdir: Path, scale: Scale) -> dict[str, Any]:
     import duckdb
 
     from ml.features import read_snapshots
-    from ml.register import register_model
+    from ml.register import record_model_version, register_model
     from ml.train import train_churn_model
     from pipeline_config import load_config, resolve_paths, warehouse_settings
 
@@ -172,11 +172,17 @@ def phase_train(workdir: Path, scale: Scale) -> dict[str, Any]:
         config["model"]["promotion_tolerance"],
         set(snapshots.columns),
     )
+    # as the churn_model asset: the realised-performance marts read the versions table
+    with duckdb.connect(str(paths.warehouse), config=warehouse_settings()) as con:
+        record_model_version(con, card)
     return {
         "snapshot_rows": len(snapshots),
         "training_rows": model.rows,
         **model.metrics,
         "promoted": card["promotion"]["promoted"],
+        "feature_selection": {
+            k: card["feature_selection"].get(k) for k in ("judged", "kept_groups", "churners")
+        },
     }
 
 
