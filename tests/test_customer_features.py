@@ -23,6 +23,7 @@ from conftest import DBT_DIR
 from ml.artifacts import load_model
 from ml.features import EVENT_MEASURES, MISSING_CATEGORY, event_column, read_snapshots
 from ml.score import score_accounts
+from ml.selection import judged_rows
 from ml.train import train_churn_model
 from pipeline_config import dbt_vars, load_config
 
@@ -260,6 +261,19 @@ def test_too_few_churners_to_judge_use_none_of_them(nightly_run, demo_dirs):
     assert card["feature_selection"]["judged"] is False
     assert "session_started" in card["feature_selection"]["dropped_groups"]
     assert not any(c.startswith("event__") for c in card["features"]["numeric"])
+
+
+def test_the_selection_judges_a_bounded_hash_drawn_set_of_whole_accounts():
+    """model.feature_selection.max_rows bounds the step's cost: about that many rows,
+    every row of each account drawn, the same draw on every run."""
+    rows = pd.DataFrame(
+        {"account_id": [f"acct-{i}" for i in range(2000) for _ in range(10)], "x": 1.0}
+    )
+    judged = judged_rows(rows, 5000)
+    assert 4000 < len(judged) < 6000
+    assert judged.groupby("account_id").size().eq(10).all()
+    assert judged.index.equals(judged_rows(rows, 5000).index)
+    assert judged_rows(rows, 20_000) is rows
 
 
 def test_an_event_that_drives_churn_is_kept_and_noise_is_dropped(crafted_model):
