@@ -225,8 +225,7 @@ def label_exclusions(con: duckdb.DuckDBPyConnection, config: Mapping[str, Any]) 
         with rows as (
             select s.*
             from {SNAPSHOT_TABLE} as s
-            inner join intermediate.int_observation_dates_listed as d using (observation_date)
-            where d.is_model_date
+            where s.is_model_observation
               and s.observation_date + {int(known)}
                   <= (select max(observation_date) from {SNAPSHOT_TABLE} where is_scoring_row)
         )

@@ -2,7 +2,7 @@
 
 Five settings together decide how many dates the model can train and be backtested on:
 ``metrics.min_history_days`` (the first observation date), ``model.observation_dates``
-(monthly or weekly), ``model.horizon_days`` (a date's label is known once its horizon
+(monthly, or weekly Mondays, which ``before_renewal`` uses too), ``model.horizon_days`` (a date's label is known once its horizon
 has passed), ``model.test_months`` (the held-out window) and ``model.embargo_days`` (the
 gap before it). With a short history the defaults (about 13 months) leave too few; the
 run then stops with one message that names every setting, what it does with this
@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from ml.backtest import first_test_day
+from pipeline_config.loader import RENEWAL_WEEK_DAYS
 
 # Values tried, in order, when suggesting settings that fit: the smallest change first.
 # A suggestion leaves at least this many training dates (one date trains, but barely).
@@ -42,6 +43,7 @@ class TimeSettings:
     test_months: int
     embargo_days: int
     resign_gap_days: int  # not suggested: a definition of churn, not a time budget
+    days_before_renewal: int  # not suggested either: when CS acts, not how much data there is
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TimeSettings:
@@ -53,6 +55,7 @@ class TimeSettings:
             test_months=model["test_months"],
             embargo_days=model["embargo_days"],
             resign_gap_days=config["churn"]["resign_gap_days"],
+            days_before_renewal=model["days_before_renewal"],
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def usage_history(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
 def plan_dates(first_usage: date, as_of: date, settings: TimeSettings) -> DatePlan:
     first = first_usage + timedelta(days=settings.min_history_days)
     days = pd.date_range(first, as_of - timedelta(days=1), freq="D")
-    if settings.observation_dates == "weekly":
+    if settings.observation_dates in ("weekly", "before_renewal"):
         chosen = days[days.weekday == 0]
     else:
         chosen = days[days.day == 1]
@@ -110,6 +113,7 @@ def suggest(first_usage: date, as_of: date, settings: TimeSettings) -> TimeSetti
     counts one, and every 30 days less usage history behind an observation date one more
     (the usage windows shrink with it); among equals, the most training dates. The
     embargo follows the horizon: a shorter one would leak the test window's churns."""
+    reaching_renewal = settings.days_before_renewal + RENEWAL_WEEK_DAYS
     ranked = []
     for cadence, history, horizon, test_months in product(
         dict.fromkeys((settings.observation_dates, "weekly")),
@@ -121,6 +125,7 @@ def suggest(first_usage: date, as_of: date, settings: TimeSettings) -> TimeSetti
             history > settings.min_history_days
             or horizon > settings.horizon_days
             or test_months > settings.test_months
+            or (cadence == "before_renewal" and horizon < reaching_renewal)
         ):
             continue
         candidate = replace(

@@ -19,6 +19,7 @@ def dbt_vars(config: Mapping[str, Any], alert_nights_from: str | None = None) ->
         "accounts": config["accounts"],
         "event_features": config["event_features"],
         "observation_dates": model["observation_dates"],
+        "days_before_renewal": model["days_before_renewal"],
         "horizon_days": model["horizon_days"],
         "lead_days": model["lead_days"],
         "min_tenure_days": model["min_tenure_days"],

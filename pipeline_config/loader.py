@@ -64,6 +64,30 @@ def _validate(config: Mapping[str, Any]) -> None:
         )
     validate_winback_config(config["winback"])
     validate_event_features_config(config["event_features"])
+    validate_observation_dates(config["model"])
+
+
+OBSERVATION_DATES = ("monthly", "weekly", "before_renewal")
+RENEWAL_WEEK_DAYS = 7  # before_renewal observes on Mondays: the window is a week wide
+
+
+def validate_observation_dates(model: Mapping[str, Any]) -> None:
+    """The model's observation dates: dbt compares the setting with fixed names, so a
+    typo would silently train on month starts; with ``before_renewal`` a horizon that
+    ends before the renewal would label every account safe."""
+    cadence, days = model["observation_dates"], model["days_before_renewal"]
+    if cadence not in OBSERVATION_DATES:
+        raise ValueError(
+            f"model.observation_dates: {cadence!r} is not one of {list(OBSERVATION_DATES)}"
+        )
+    if not _whole(days):
+        raise ValueError(f"model.days_before_renewal: {days!r} is not a whole number of days")
+    if cadence == "before_renewal" and model["horizon_days"] < days + RENEWAL_WEEK_DAYS:
+        raise ValueError(
+            f"model.horizon_days ({model['horizon_days']}) ends before the renewal the "
+            f"before_renewal observations look at: with model.days_before_renewal {days} it "
+            f"must be at least {days + RENEWAL_WEEK_DAYS}"
+        )
 
 
 def parse_as_of(value: Any) -> date:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
+import pytest
+import yaml
 from test_required_sources_only import SHORT_HISTORY_SETTINGS
 
 from ml.backtest import split_by_time
@@ -75,6 +77,34 @@ def test_weekly_dates_are_mondays():
     config = _with(load_config(), {"model": {"observation_dates": "weekly"}})
     plan = plan_dates(date(2025, 1, 1), AS_OF, TimeSettings.from_config(config))
     assert {d.weekday() for d in plan.dates} == {0}
+
+
+def test_renewal_observations_use_mondays_and_suggest_only_horizons_past_the_renewal():
+    config = _with(load_config(), {"model": {"observation_dates": "before_renewal"}})
+    settings = TimeSettings.from_config(config)
+    assert {d.weekday() for d in plan_dates(date(2025, 1, 1), AS_OF, settings).dates} == {0}
+    # six months fit a 30-day horizon, which ends before a renewal 30 days ahead: the
+    # suggestion then observes weekly instead
+    suggested = history_problem(SIX_MONTHS_FROM, AS_OF, config).splitlines()[-1]
+    assert "model.observation_dates: weekly, model.horizon_days: 30" in suggested
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        ({"observation_dates": "fortnightly"}, "model.observation_dates: 'fortnightly' is not"),
+        ({"days_before_renewal": -3}, "model.days_before_renewal: -3 is not a whole"),
+        (
+            {"observation_dates": "before_renewal", "days_before_renewal": 60},
+            r"model.horizon_days \(60\) ends before the renewal.*at least 67",
+        ),
+    ],
+)
+def test_observation_date_settings_that_cannot_work_are_refused(tmp_path, model, problem):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump({"model": model}))
+    with pytest.raises(ValueError, match=problem):
+        load_config(path)
 
 
 def test_three_months_are_too_short_for_any_setting():

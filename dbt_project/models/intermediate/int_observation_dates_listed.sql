@@ -3,7 +3,9 @@
 --                   first usage day (so a date has 30 + 90 days of history behind it)
 --                   up to the as-of date (silent churn compares quarters of them);
 --   is_model_date   the model's training dates over the same span: the month starts, or
---                   every Monday when var('observation_dates') is 'weekly';
+--                   every Monday when var('observation_dates') is 'weekly' or
+--                   'before_renewal' (fct_account_snapshots then keeps each account
+--                   only on the Monday of its week before each renewal);
 --   is_alert_night  every day of the last var('alerts').lookback_nights up to and
 --                   including the as-of date, and every day from
 --                   var('alerts').nights_from when a replay asks for older nights: the
@@ -14,7 +16,7 @@
 -- spell is observed on every date), so a date changing role is never rebuilt.
 {{ config(materialized='table') }}
 {%- set alerts = var('alerts') %}
-{%- set model_period = 'week' if var('observation_dates') == 'weekly' else 'month' %}
+{%- set model_period = 'week' if var('observation_dates') in ('weekly', 'before_renewal') else 'month' %}
 
 with bounds as (
     select

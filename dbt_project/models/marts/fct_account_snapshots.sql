@@ -12,6 +12,17 @@
 -- later churns, for old dates too, so they are worked out when the view is read.
 {{ config(materialized='view') }}
 {%- set ms = var('metrics')['milestones'] %}
+{%- set renewal_days = var('days_before_renewal') | int %}
+{%- set model_observation -%}
+    d.is_model_date
+    {%- if var('observation_dates') == 'before_renewal' %}
+        -- a week's window starting days_before_renewal ahead, or a week short of
+        -- the whole term when that is shorter (monthly: 23-29 days ahead)
+        and coalesce(p.days_to_renewal - least(
+            {{ renewal_days }}, {{ contract_term_days('o.contract_term') }} - 7
+        ) between 0 and 6, false)
+    {%- endif %}
+{%- endset %}
 {%- set milestones = {
     'first_core_feature_date': ms['onboarding_days'],
     'first_core_action_date': ms['first_value_days'],
@@ -37,9 +48,13 @@ select
     d.is_scoring_row,
     d.is_month_start,
     d.is_alert_night,
-    -- the model trains on its observation dates (var observation_dates), without
-    -- accounts too young to be judged, and scores every account on the as-of date
-    d.is_scoring_row or (d.is_model_date and o.tenure_days >= {{ var('min_tenure_days') }})
+    -- the model observes an account on its observation dates (var observation_dates;
+    -- with before_renewal only on the Monday of the week days_before_renewal ahead of
+    -- a renewal, so each renewal once), trains on those rows without accounts too
+    -- young to be judged, and scores every account on the as-of date
+    {{ model_observation }} as is_model_observation,
+    d.is_scoring_row
+    or ({{ model_observation }} and o.tenure_days >= {{ var('min_tenure_days') }})
         as is_model_row,
     o.segment,
     o.plan,
