@@ -2,9 +2,9 @@
 
 Five settings together decide how many dates the model can train and be backtested on:
 ``metrics.min_history_days`` (the first observation date), ``model.observation_dates``
-(monthly, or weekly Mondays, which ``before_renewal`` uses too), ``model.horizon_days`` (a date's label is known once its horizon
-has passed), ``model.test_months`` (the held-out window) and ``model.embargo_days`` (the
-gap before it). With a short history the defaults (about 13 months) leave too few; the
+(monthly, or weekly Mondays, which ``before_renewal`` uses too), ``model.horizon_days``
+(a date's label is known once its horizon has passed), ``model.test_months`` (the
+held-out window) and ``model.embargo_days`` (the gap before it). With a short history the defaults (about 13 months) leave too few; the
 run then stops with one message that names every setting, what it does with this
 history, and a set of values this history allows, instead of a bare "needs more than 3
 labelled observation dates" after the warehouse has been built.
