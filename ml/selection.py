@@ -10,7 +10,9 @@ accounts of the training window are split in three, and for each third a ranking
 (the gradient-boosting pipeline without its calibration, which does not change the
 order) is fitted on the other two. A group stays when shuffling its columns together
 lowers the ROC AUC on the held-out thirds by more than
-``model.feature_selection.min_auc_drop`` on average. With fewer than
+``model.feature_selection.min_auc_drop`` on average; groups that restate each other
+(several event names for one experience) hide each other one at a time, so the groups
+below the floor are also judged together (``_rescue_twins``). With fewer than
 ``model.feature_selection.min_churners`` churners none is used: a handful of churners
 cannot tell a signal from noise, and on the tests' 320-account history (14 churners to
 train on) the twelve demo event groups took the model below the health score. The fixed features always
@@ -28,6 +30,8 @@ about a thousand churners, enough to tell a drop of 0.01 from noise.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -103,15 +107,26 @@ def select_optional_features(
             [c for c in categorical if c not in optional],
             {"judged": False, "why": why, "dropped_groups": sorted(groups)},
         )
-    per_fold = []
+    fitted = []
     for k in range(FOLDS):
         fit, validation = train[folds != k], train[folds == k]
         ranker = ranking_pipeline(numeric, categorical, model_config).fit(fit, fit[LABEL])
-        per_fold.append(
-            _group_auc_drops(ranker, validation, groups, settings["repeats"], model_config)
-        )
-    drops = {group: float(np.mean([fold[group] for fold in per_fold])) for group in groups}
-    kept = {group for group, drop in drops.items() if drop > settings["min_auc_drop"]}
+        outcome = validation[LABEL].to_numpy().astype(int)
+        base = roc_auc_score(outcome, ranker.predict_proba(validation)[:, 1])
+        fitted.append(_Fold(ranker, validation, outcome, base))
+    seed, repeats, floor = (
+        model_config["random_state"],
+        settings["repeats"],
+        settings["min_auc_drop"],
+    )
+
+    def drop_of(names: list[str]) -> float:
+        return _auc_drop(fitted, [c for name in names for c in groups[name]], repeats, seed)
+
+    drops = {group: drop_of([group]) for group in groups}
+    kept = {group for group, drop in drops.items() if drop > floor}
+    rescued, weak_drop = _rescue_twins(sorted(set(groups) - kept), drop_of, floor)
+    kept |= set(rescued)
     dropped = {c for group in set(groups) - kept for c in groups[group]}
     return (
         [c for c in numeric if c not in dropped],
@@ -121,34 +136,64 @@ def select_optional_features(
             "rows": len(train),
             "training_window_rows": window_rows,
             "churners": churners,
-            "min_auc_drop": settings["min_auc_drop"],
+            "min_auc_drop": floor,
             "auc_drop_by_group": {
                 g: round(d, 4) for g, d in sorted(drops.items(), key=lambda i: -i[1])
             },
             "kept_groups": sorted(kept),
+            # kept although each alone was below the floor: another group carried
+            # the same signal (ml.selection._rescue_twins)
+            "kept_together_groups": rescued,
             "dropped_groups": sorted(set(groups) - kept),
+            "dropped_together_auc_drop": round(weak_drop, 4),
         },
     )
 
 
-def _group_auc_drops(
-    ranker: Pipeline,
-    validation: pd.DataFrame,
-    groups: dict[str, list[str]],
-    repeats: int,
-    model_config: dict[str, Any],
-) -> dict[str, float]:
-    """Mean ROC AUC lost when one group's columns are shuffled together (the same
-    permutation for all of a group's columns keeps their relation to each other)."""
-    outcome = validation[LABEL].to_numpy().astype(int)
-    base = roc_auc_score(outcome, ranker.predict_proba(validation)[:, 1])
-    generator = np.random.default_rng(model_config["random_state"])
-    drops = {}
-    for group, columns in groups.items():
-        lost = []
+def _rescue_twins(
+    weak: list[str], drop_of: Callable[[list[str]], float], floor: float
+) -> tuple[list[str], float]:
+    """Groups that carry the same signal hide each other: shuffling one leaves its twins
+    to the ranker, so each alone may lose less than the floor and all of them would go.
+    The groups below the floor are therefore also shuffled together; when that loses
+    more than the floor, they are ranked once by how much of it each one's return
+    restores (all the others shuffled) and kept in that order until shuffling the rest
+    loses no more than the floor. At most twice as many judgements as weak groups.
+    Returns the groups kept this way and what shuffling the rest together loses."""
+    together = drop_of(weak) if weak else 0.0
+    if together <= floor:
+        return [], together
+    without = {group: drop_of([g for g in weak if g != group]) for group in weak}
+    rescued: list[str] = []
+    for group in sorted(weak, key=lambda g: (without[g], g)):
+        rescued.append(group)
+        rest = [g for g in weak if g not in rescued]
+        together = drop_of(rest) if rest else 0.0
+        if together <= floor:
+            break
+    return rescued, together
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """A ranking model fitted on two thirds of the accounts and the third it judges on."""
+
+    ranker: Pipeline
+    validation: pd.DataFrame
+    outcome: np.ndarray
+    base_auc: float  # its ROC AUC on the third, nothing shuffled
+
+
+def _auc_drop(folds: list[_Fold], columns: list[str], repeats: int, seed: int) -> float:
+    """Mean ROC AUC lost over the folds when ``columns`` are shuffled together (one
+    permutation for all of them keeps their relation to each other)."""
+    generator = np.random.default_rng(seed)
+    lost = []
+    for fold in folds:
+        validation = fold.validation
         for _ in range(repeats):
             order = generator.permutation(len(validation))
             shuffled = validation.assign(**{c: validation[c].to_numpy()[order] for c in columns})
-            lost.append(base - roc_auc_score(outcome, ranker.predict_proba(shuffled)[:, 1]))
-        drops[group] = float(np.mean(lost))
-    return drops
+            score = fold.ranker.predict_proba(shuffled)[:, 1]
+            lost.append(fold.base_auc - roc_auc_score(fold.outcome, score))
+    return float(np.mean(lost))

@@ -23,7 +23,7 @@ from conftest import DBT_DIR
 from ml.artifacts import load_model
 from ml.features import EVENT_MEASURES, MISSING_CATEGORY, event_column, read_snapshots
 from ml.score import score_accounts
-from ml.selection import judged_rows
+from ml.selection import judged_rows, select_optional_features
 from ml.train import train_churn_model
 from pipeline_config import dbt_vars, load_config
 
@@ -274,6 +274,49 @@ def test_the_selection_judges_a_bounded_hash_drawn_set_of_whole_accounts():
     assert judged.groupby("account_id").size().eq(10).all()
     assert judged.index.equals(judged_rows(rows, 5000).index)
     assert judged_rows(rows, 20_000) is rows
+
+
+def _restating_events(copies: int, strength: float) -> tuple[pd.DataFrame, list[str]]:
+    """1,500 accounts x 4 dates whose churn follows a hidden dissatisfaction, counted by
+    ``copies`` event names that each see it through their own noise (several names for
+    one experience), beside a name that is pure noise."""
+    rng = np.random.default_rng(0)
+    rows = 1500 * 4
+    frame = pd.DataFrame(
+        {
+            "account_id": np.repeat([f"acct-{i}" for i in range(1500)], 4),
+            "tenure_days": rng.integers(30, 900, rows).astype(float),
+            "logins_30d": rng.poisson(20, rows).astype(float),
+        }
+    )
+    hidden = rng.normal(size=rows)
+    frame["churned_within_horizon"] = (
+        rng.random(rows) < 1 / (1 + np.exp(3.2 - 1.6 * hidden))
+    ).astype(int)
+    counts = {f"complaint_{k}": rng.poisson(np.exp(strength * hidden + 0.5)) for k in range(copies)}
+    counts["theme_changed"] = rng.poisson(3, rows)
+    for group, values in counts.items():
+        for measure in EVENT_MEASURES:
+            frame[event_column(group, measure)] = values.astype(float)
+    return frame, ["tenure_days", "logins_30d", *(c for c in frame if c.startswith("event__"))]
+
+
+def test_event_names_that_restate_each_other_are_kept_together():
+    """Shuffled one at a time, names that restate each other hide each other: some fall
+    below the floor alone. Shuffled together they are worth keeping, and the noise
+    name is still dropped."""
+    frame, numeric = _restating_events(copies=16, strength=0.18)
+    settings = load_config()["model"]
+    _, _, selection = select_optional_features(frame, numeric, [], settings)
+    floor = settings["feature_selection"]["min_auc_drop"]
+    rescued = selection["kept_together_groups"]
+    assert len(rescued) >= 3
+    assert all(selection["auc_drop_by_group"][g] <= floor for g in rescued)
+    assert set(selection["kept_groups"]) == {f"complaint_{k}" for k in range(16)} - set(
+        selection["dropped_groups"]
+    )
+    assert "theme_changed" in selection["dropped_groups"]
+    assert selection["dropped_together_auc_drop"] <= floor
 
 
 def test_an_event_that_drives_churn_is_kept_and_noise_is_dropped(crafted_model):
