@@ -17,10 +17,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from alerts.account_value import value_thresholds
 from alerts.conditions import evaluate_conditions
 from alerts.lifecycle import CLOSED, OPEN, advance_night, cooled_types, receive_feedback
 from alerts.settings import SEVERITIES, validate_alert_config
-from alerts.severity import build_candidates, rule_evidence
+from alerts.severity import AUTOMATED, build_candidates, rule_evidence
 from alerts.store import LIVE_SCHEMA, REPLAY_SCHEMA, newest_night, previous_state, write_night
 
 SIGNALS_VIEW = "marts.fct_account_alert_signals"
@@ -41,6 +42,8 @@ class NightSummary:
     closed: int
     by_severity: dict[str, int]
     arr_by_severity: dict[str, float]
+    automated: int
+    value_thresholds: dict[str, float | None]
     delivered: int
     deferred: int
     over_budget: int
@@ -164,7 +167,8 @@ def _night_step(
     live_hits = hits[~pd.Series(is_cooled, index=hits.index, dtype=bool)]
     shown = live_hits[live_hits["is_eligible"] | live_hits["silenced_by"].notna()]
     evidence = rule_evidence(tonight, shown, alerts["rules"], config["metrics"])
-    candidates = build_candidates(tonight, evidence, alerts)
+    value = value_thresholds(tonight["arr"], config)
+    candidates = build_candidates(tonight, evidence, alerts, value)
     result = advance_night(received, candidates, set(tonight["account_id"]), night, alerts)
     history = result.history
     open_rows = history[history["status"].isin(OPEN)]
@@ -181,6 +185,8 @@ def _night_step(
         arr_by_severity={
             s: float(open_rows.loc[open_rows["severity"].eq(s), "arr"].sum()) for s in SEVERITIES
         },
+        automated=int(open_rows["touch"].eq(AUTOMATED).sum()),
+        value_thresholds=value.as_dict(),
         delivered=len(delivered),
         deferred=int(history["is_deferred_tonight"].sum()),
         over_budget=int(history["is_over_budget"].sum()),

@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 
 from alerts.settings import LEVEL
+from alerts.severity import CSM
 
 OPEN = ("new", "open", "escalated")
 CLOSED = ("resolved", "dismissed", "expired")
 HISTORY_COLUMNS = [
     "night", "alert_id", "account_id", "company_name", "csm_owner", "segment", "status",
     "severity", "opened_severity", "peak_severity", "types", "all_types", "primary_type",
-    "is_multi_factor", "evidence", "reason", "playbook", "arr", "days_to_renewal",
-    "churn_probability", "revenue_at_risk", "opened_night", "last_fired_night",
+    "is_multi_factor", "evidence", "reason", "touch", "playbook_key", "playbook", "arr",
+    "days_to_renewal", "churn_probability", "revenue_at_risk", "opened_night", "last_fired_night",
     "clear_nights", "closed_night", "close_reason", "close_note", "is_holdout",
     "first_delivered_night", "is_delivered_tonight", "is_deferred_tonight", "deferred_nights",
     "is_over_budget", "sla_due_at", "engaged_at", "snoozed_until", "dismissal_reason",
@@ -130,8 +131,8 @@ def receive_feedback(
 def _refresh_from_candidate(alert: dict, candidate: Mapping[str, Any]) -> None:
     for key in (
         "company_name", "csm_owner", "segment", "severity", "types", "primary_type",
-        "is_multi_factor", "evidence", "reason", "playbook", "arr", "days_to_renewal",
-        "churn_probability", "revenue_at_risk",
+        "is_multi_factor", "evidence", "reason", "touch", "playbook_key", "playbook", "arr",
+        "days_to_renewal", "churn_probability", "revenue_at_risk",
     ):  # fmt: skip
         alert[key] = candidate[key]
     alert["all_types"] = sorted(set(alert["all_types"]) | set(candidate["types"]))
@@ -249,7 +250,9 @@ def apply_budget(
     """Deliver each CSM's undelivered alerts up to the budget: those deferred the most
     nights first (none waits behind newer ones for ever), then by severity weight x
     revenue at risk; the rest are deferred (still open, counted). Critical alerts are
-    delivered over the budget when ``critical_over_budget`` is ``deliver``."""
+    delivered over the budget when ``critical_over_budget`` is ``deliver``. Automated
+    alerts (tech touch, low severity) go to a sequence, not a CSM: no budget, no delivery.
+    """
     budget = alerts_config["budget"]
     if history.empty:
         return history
@@ -259,6 +262,7 @@ def apply_budget(
     needs_delivery = (
         frame["status"].isin(OPEN)
         & frame["severity"].isin(budget["deliver_severities"])
+        & frame["touch"].fillna(CSM).eq(CSM)  # rows recorded before touch existed: a CSM's
         & ~frame["is_holdout"].astype(bool)
         & ~snoozed
         & (frame["first_delivered_night"].isna() | frame["status"].eq("escalated"))

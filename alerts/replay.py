@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
                 **{k: v for k, v in s.by_severity.items()},
                 "delivered": s.delivered,
                 "deferred": s.deferred,
+                "automated": s.automated,
                 "stale": ",".join(s.stale_sources),
             }
             for s in summaries

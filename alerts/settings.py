@@ -66,6 +66,7 @@ def validate_alert_config(alerts: Mapping[str, Any]) -> None:
         problems.append("alerts.severity.confirming_min_severity: not a severity")
     if not severity.get("factor_adjustment"):
         problems.append("alerts.severity.factor_adjustment: empty")
+    problems += _value_problems(alerts)
     missing_cooldown = [r for r in CLOSE_REASONS if r not in alerts["lifecycle"]["cooldown_days"]]
     if missing_cooldown:
         problems.append(f"alerts.lifecycle.cooldown_days: no value for {missing_cooldown}")
@@ -75,3 +76,32 @@ def validate_alert_config(alerts: Mapping[str, Any]) -> None:
         problems.append("alerts.feedback.reason_codes: the list is empty")
     if problems:
         raise ValueError("invalid alerts configuration:\n  " + "\n  ".join(problems))
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _value_problems(alerts: Mapping[str, Any]) -> list[str]:
+    """The account-value thresholds (alerts.account_value) and the automated steps."""
+    problems = []
+    severity, touch = alerts["severity"], alerts["touch"]
+    for key, value in (
+        ("severity.high_value_arr", severity["high_value_arr"]),
+        ("severity.low_value_arr", severity["low_value_arr"]),
+        ("touch.automated_below_arr", touch["automated_below_arr"]),
+    ):
+        if value != "auto" and not _is_amount(value):
+            problems.append(f"alerts.{key}: {value!r} is neither 'auto' nor an amount >= 0")
+    percentiles = severity["value_percentiles"]
+    low, high = percentiles.get("low"), percentiles.get("high")
+    if not (_is_amount(low) and _is_amount(high) and low < high <= 100):
+        problems.append(
+            f"alerts.severity.value_percentiles: {dict(percentiles)} needs 0 <= low < high <= 100"
+        )
+    missing = sorted(set(alerts["playbooks"]) - set(touch["automated_playbooks"]))
+    if missing:
+        problems.append(
+            f"alerts.touch.automated_playbooks: no automated step for playbook(s) {missing}"
+        )
+    return problems

@@ -6,11 +6,18 @@ The pattern sets the start: the highest severity among the account's firing rule
     other (distinct families of rules at ``confirming_min_severity`` or above, the
     model counting as one once the churn probability reaches ``model_confirms_at``):
     one metric dipping is noise, several together are signal (DOMAIN.md §7);
-  + 1 for a high-value account, - 1 for a small one, + the segment's adjustment;
+  + 1 for a high-value account, - 1 for a small one (``alerts.account_value``: fixed ARR
+    thresholds or percentiles of the book), + the segment's adjustment;
   - 1 when only usage-type rules fire and a support ticket is open (the customer is
     already talking to us; the usage still feeds the health score).
 Critical needs at least ``critical_min_factors`` factors: one pattern never pages anyone
 the same day, however large the account.
+
+Who acts follows from the severity and the account's value: a CSM for the severities the
+budget delivers, on accounts worth a person's time; an automated sequence (the playbook's
+automated step) for low alerts and for accounts where a contact does not pay back
+(``alerts.account_value``). An account whose ARR is unknown is neither small nor large
+and keeps its CSM.
 """
 
 from __future__ import annotations
@@ -20,14 +27,17 @@ from typing import Any
 
 import pandas as pd
 
+from alerts.account_value import ValueThresholds
 from alerts.rules import RULES
 from alerts.settings import LEVEL, SEVERITIES
 
 MODEL_FAMILY = "model"
+CSM, AUTOMATED = "csm", "automated"  # who acts on an alert (its ``touch``)
 CANDIDATE_COLUMNS = [
     "account_id", "night", "company_name", "csm_owner", "segment", "plan", "contract_term",
     "arr", "days_to_renewal", "churn_probability", "revenue_at_risk", "types", "families",
-    "primary_type", "factors", "is_multi_factor", "severity", "evidence", "reason", "playbook",
+    "primary_type", "factors", "is_multi_factor", "severity", "evidence", "reason", "touch",
+    "playbook_key", "playbook",
 ]  # fmt: skip
 
 
@@ -55,10 +65,13 @@ def rule_evidence(
 
 
 def build_candidates(
-    signals: pd.DataFrame, evidence: pd.DataFrame, alerts: Mapping[str, Any]
+    signals: pd.DataFrame,
+    evidence: pd.DataFrame,
+    alerts: Mapping[str, Any],
+    value: ValueThresholds,
 ) -> pd.DataFrame:
     """One candidate per account with at least one eligible rule on the night
-    (``signals``: the night's rows, one per account)."""
+    (``signals``: the night's rows, one per account; ``value``: the night's thresholds)."""
     eligible = evidence[evidence["is_eligible"].astype(bool)]
     if eligible.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
@@ -91,14 +104,15 @@ def build_candidates(
         len(f | {MODEL_FAMILY}) if confirmed else len(f)
         for f, confirmed in zip(families, model_confirms, strict=True)
     ]
-    arr = account["arr"].astype("float64").fillna(0.0)
+    known_arr = account["arr"].astype("float64")
+    arr = known_arr.fillna(0.0)
     adjustment = {int(k): int(v) for k, v in config["factor_adjustment"].items()}
     most = max(adjustment)
     level = (
         frame["base_level"]
         + frame["factors"].clip(lower=min(adjustment), upper=most).map(adjustment)
-        + (arr >= config["high_value_arr"]).astype(int)
-        - (arr < config["low_value_arr"]).astype(int)
+        + known_arr.ge(value.high_value_arr).astype(int)
+        - known_arr.lt(value.low_value_arr).astype(int)
         + account["segment"].map(config.get("segment_adjustment") or {}).fillna(0).astype(int)
     )
     only_demotable = frame["families"].map(lambda f: set(f) <= set(config["open_ticket_demotes"]))
@@ -110,6 +124,9 @@ def build_candidates(
     )
     multi = frame["factors"] >= 2
     primary = frame["types"].str[0]
+    severity = level.map(dict(enumerate(SEVERITIES)))
+    touch = _touch(severity, known_arr, value.automated_line(probability), alerts)
+    playbook_key = primary.map(lambda t: rules_config[t]["playbook"])
     frame = frame.assign(
         night=account["night"],
         company_name=account["company_name"],
@@ -123,11 +140,25 @@ def build_candidates(
         revenue_at_risk=(probability * arr).round(2),
         primary_type=primary,
         is_multi_factor=multi,
-        severity=level.map(dict(enumerate(SEVERITIES))),
+        severity=severity,
         reason=frame["types"].map(_reason),
-        playbook=primary.map(lambda t: alerts["playbooks"][rules_config[t]["playbook"]]),
+        touch=touch,
+        playbook_key=playbook_key,
+        playbook=[
+            (alerts["playbooks"] if who == CSM else alerts["touch"]["automated_playbooks"])[key]
+            for who, key in zip(touch, playbook_key, strict=True)
+        ],
     )
     return frame.reset_index()[CANDIDATE_COLUMNS]
+
+
+def _touch(
+    severity: pd.Series, arr: pd.Series, automated_line: pd.Series, alerts: Mapping[str, Any]
+) -> pd.Series:
+    """csm for the delivered severities on accounts worth a contact (ARR unknown: worth
+    it), else automated."""
+    for_a_person = severity.isin(alerts["budget"]["deliver_severities"]) & ~arr.lt(automated_line)
+    return for_a_person.map({True: CSM, False: AUTOMATED})
 
 
 REASON_PHRASES = 3  # a reason a CSM reads in one glance; the evidence lists every rule

@@ -32,7 +32,8 @@ _TABLES = {
         company_name varchar, csm_owner varchar, segment varchar, status varchar not null,
         severity varchar not null, opened_severity varchar, peak_severity varchar,
         types varchar[], all_types varchar[], primary_type varchar, is_multi_factor boolean,
-        evidence varchar, reason varchar, playbook varchar, arr double, days_to_renewal integer,
+        evidence varchar, reason varchar, touch varchar, playbook_key varchar, playbook varchar,
+        arr double, days_to_renewal integer,
         churn_probability double, revenue_at_risk double, opened_night date,
         last_fired_night date, clear_nights integer, closed_night date, close_reason varchar,
         close_note varchar, is_holdout boolean, first_delivered_night date,
@@ -63,10 +64,20 @@ _TABLES = {
 }
 
 
+# Columns added after a table first shipped: a warehouse made before them gains them (null
+# on the rows it already holds) instead of failing its next night's insert.
+_ADDED_COLUMNS = {
+    "alert_history": {"touch": "varchar", "playbook_key": "varchar"},
+}
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     con.execute(f"create schema if not exists {schema}")
     for table, columns in _TABLES.items():
         con.execute(f"create table if not exists {schema}.{table} ({columns})")
+    for table, added in _ADDED_COLUMNS.items():
+        for column, kind in added.items():
+            con.execute(f"alter table {schema}.{table} add column if not exists {column} {kind}")
 
 
 def newest_night(con: duckdb.DuckDBPyConnection, schema: str) -> date | None:

@@ -23,7 +23,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-DELIVERABLE = ("critical", "high", "medium")
+CSM = "csm"  # alerts.severity.CSM: an alert for a person, not an automated sequence
 
 
 def read_truth(truth_dir) -> pd.DataFrame:
@@ -38,7 +38,8 @@ def read_truth(truth_dir) -> pd.DataFrame:
 
 def engine_episodes(history: pd.DataFrame, last_night) -> pd.DataFrame:
     """One row per engine alert: account, owner, opened / last open night, peak severity,
-    the types it opened with, and whether it was ever delivered or held out."""
+    the types it opened with, whether it was ever for a CSM (``touch`` csm on some night;
+    else automated), ever delivered, or held out."""
     history = history.sort_values("night")
     opened = history[history["status"].eq("new")].set_index("alert_id")
     grouped = history.groupby("alert_id")
@@ -54,6 +55,11 @@ def engine_episodes(history: pd.DataFrame, last_night) -> pd.DataFrame:
             "opening_types": opened["types"].map(list),
             "peak_severity": grouped["peak_severity"].last().reindex(opened.index),
             "arr": opened["arr"],
+            "touch": history.assign(_csm=history["touch"].eq(CSM))
+            .groupby("alert_id")["_csm"]
+            .any()
+            .reindex(opened.index)
+            .map({True: CSM, False: "automated"}),
             "delivered": grouped["is_delivered_tonight"].any().reindex(opened.index),
             "holdout": grouped["is_holdout"].last().reindex(opened.index),
         }
@@ -168,11 +174,11 @@ def per_csm_per_day(counts: pd.DataFrame, nights: Iterable, owners: Iterable[str
 
 
 def engine_load(history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Alerts per CSM per night, before the budget (new or escalated, deliverable, not in
+    """Alerts per CSM per night, before the budget (new or escalated, for a CSM, not in
     the control group) and after (delivered)."""
     reachable = (
         history["status"].isin(["new", "escalated"])
-        & history["severity"].isin(DELIVERABLE)
+        & history["touch"].eq(CSM)
         & ~history["is_holdout"].astype(bool)
     )
     before = history[reachable].groupby(["night", "csm_owner"]).size().rename("n").reset_index()

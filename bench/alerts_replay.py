@@ -103,6 +103,12 @@ def evaluate_company(
     }
 
 
+def by_touch(episodes: pd.DataFrame) -> dict[str, int]:
+    """How many of ``episodes`` were for a CSM, how many for automated sequences."""
+    csm = int(episodes["touch"].eq(ev.CSM).sum())
+    return {"csm": csm, "automated": len(episodes) - csm}
+
+
 def judge(
     real: dict, counterfactuals: dict[str, dict], truth: pd.DataFrame, config: dict,
     first: date, last: date,
@@ -114,7 +120,7 @@ def judge(
     results: dict[str, Any] = {"horizon_days": horizon, "lead_days": lead}
 
     episodes = real["episodes"]
-    deliverable = episodes[episodes["peak_severity"].isin(ev.DELIVERABLE)]
+    deliverable = episodes[episodes["touch"].eq(ev.CSM)]
     top = episodes[episodes["peak_severity"].isin(["critical", "high"])]
     before, after = ev.engine_load(real["history"])
     engine = {
@@ -123,6 +129,12 @@ def judge(
             for severity in ("critical", "high", "medium", "low")
         },
         "critical_high": ev.precision(top, truth, horizon),
+        "automated": ev.precision(episodes[episodes["touch"].ne(ev.CSM)], truth, horizon),
+        "automated_above_low": ev.precision(
+            episodes[episodes["touch"].ne(ev.CSM) & episodes["peak_severity"].ne("low")],
+            truth,
+            horizon,
+        ),
         "delivered_severities": ev.precision(deliverable, truth, horizon),
         "recall_all_churners": ev.recall_with_lead(deliverable, truth, first, last, lead, horizon),
         "recall_any_alert_incl_low": ev.recall_with_lead(
@@ -134,22 +146,12 @@ def judge(
         ),
         "per_csm_per_day_before_budget": ev.per_csm_per_day(before, nights, real["owners"]),
         "per_csm_per_day_after_budget": ev.per_csm_per_day(after, nights, real["owners"]),
-        "stable_low_alerts": {
-            severity: int(
-                (
-                    episodes["account_id"].isin(stable_low) & episodes["peak_severity"].eq(severity)
-                ).sum()
-            )
-            for severity in ("critical", "high", "medium", "low")
-        },
+        "stable_low_alerts": by_touch(episodes[episodes["account_id"].isin(stable_low)]),
     }
     false = episodes[~ev.is_right(episodes, truth, horizon)]
     for name, other in counterfactuals.items():
         caused = false[ev.caused_by_trap(false, other["hits"], MATCH_NIGHTS)]
-        engine[f"caused_by_{name.removeprefix('no_')}"] = {
-            severity: int(caused["peak_severity"].eq(severity).sum())
-            for severity in ("critical", "high", "medium", "low")
-        }
+        engine[f"caused_by_{name.removeprefix('no_')}"] = by_touch(caused)
     results["engine"] = engine
     for baseline in ("naive", "model"):
         own = real[baseline]
@@ -174,22 +176,23 @@ def judge(
 def markdown(results: dict[str, Any]) -> str:
     e, n, m = results["engine"], results["naive"], results["model"]
 
-    def crit(d: dict) -> str:
-        return f"{sum(v for k, v in d.items() if k != 'low')} ({d.get('low', 0)} low)"
+    def split(d: dict) -> str:
+        return f"{d.get('csm', 0)} ({d.get('automated', 0)} automated)"
 
     rows = [
-        ("alerts raised", f"{e['delivered_severities']['alerts']} (+{e['by_severity']['low']['alerts']} low)", n["all"]["alerts"], m["all"]["alerts"]),
+        ("alerts raised: for CSMs (+ automated sequences)", f"{e['delivered_severities']['alerts']} (+{e['automated']['alerts']})", n["all"]["alerts"], m["all"]["alerts"]),
         ("precision, critical + high", f"{e['critical_high']['precision']} ({e['critical_high']['alerts']} alerts)", n["all"]["precision"], m["all"]["precision"]),
-        ("precision, every CSM alert (critical..medium)", e["delivered_severities"]["precision"], "", ""),
+        ("precision, every CSM alert", e["delivered_severities"]["precision"], "", ""),
+        ("precision, automated alerts above low (small accounts)", f"{e['automated_above_low']['precision']} ({e['automated_above_low']['alerts']} alerts)", "", ""),
         ("churners alerted >= 30 days ahead", f"{e['recall_all_churners']['recall']} of {e['recall_all_churners']['churners']}", n["recall_all_churners"]["recall"], m["recall_all_churners"]["recall"]),
         ("... voluntary churners", e["recall_voluntary"]["recall"], n["recall_voluntary"]["recall"], m["recall_voluntary"]["recall"]),
-        ("... counting low alerts (automated sequences) too", e["recall_any_alert_incl_low"]["recall"], "", ""),
+        ("... counting automated sequences too", e["recall_any_alert_incl_low"]["recall"], "", ""),
         ("ceiling: churners whose usage faded >= 30 days before the request", e["usage_decay_ceiling"]["share"], "", ""),
         ("alerts per CSM per day, before budget (median / max)", f"{e['per_csm_per_day_before_budget']['median']:.0f} / {e['per_csm_per_day_before_budget']['max']}", f"{n['per_csm_per_day']['median']:.0f} / {n['per_csm_per_day']['max']}", f"{m['per_csm_per_day']['median']:.0f} / {m['per_csm_per_day']['max']}"),
         ("... after budget (median / max)", f"{e['per_csm_per_day_after_budget']['median']:.0f} / {e['per_csm_per_day_after_budget']['max']}", "", ""),
-        ("false alerts caused by vacations", crit(e.get("caused_by_vacations", {})), n.get("caused_by_vacations", ""), m.get("caused_by_vacations", "")),
-        ("false alerts caused by holidays", crit(e.get("caused_by_holidays", {})), n.get("caused_by_holidays", ""), m.get("caused_by_holidays", "")),
-        ("alerts on stable low-usage accounts", crit(e["stable_low_alerts"]), n["stable_low_alerts"], m["stable_low_alerts"]),
+        ("false alerts caused by vacations", split(e.get("caused_by_vacations", {})), n.get("caused_by_vacations", ""), m.get("caused_by_vacations", "")),
+        ("false alerts caused by holidays", split(e.get("caused_by_holidays", {})), n.get("caused_by_holidays", ""), m.get("caused_by_holidays", "")),
+        ("alerts on stable low-usage accounts", split(e["stable_low_alerts"]), n["stable_low_alerts"], m["stable_low_alerts"]),
     ]  # fmt: skip
     lines = [
         "| measure | alerts engine | naive: no login 10 days | model risk alone |",

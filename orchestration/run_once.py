@@ -48,7 +48,8 @@ def _alerts_line(result: dg.ExecuteInProcessResult) -> str:
     stale = meta["stale_sources"]
     return (
         f"{meta['open_alerts']} open ({by_severity}); {meta['delivered']} delivered to CSMs "
-        f"tonight, {meta['deferred']} deferred by the budget, {meta['held_out']} held out"
+        f"tonight, {meta['deferred']} deferred by the budget, {meta['held_out']} held out, "
+        f"{meta['automated']} in automated sequences"
         + (f"; stale sources (their rules silent): {', '.join(stale)}" if stale else "")
     )
 

@@ -5,6 +5,9 @@ decision 9: the files are renderings of ``alerts.alert_history``, never the stat
   by the budget, held out as "do not contact", low severity for automated sequences);
 - ``alerts_by_csm/<owner>.csv``: what each CSM acts on: their open alerts that were
   delivered (tonight's new ones first), never a held-out or snoozed one;
+- ``automated_sequences.csv``: the open alerts an automated sequence handles instead of a
+  CSM (tech touch: low alerts, accounts under ``alerts.touch.automated_below_arr``), with
+  the sequence to enrol them in, for the marketing-automation tool to import;
 - ``source_status.csv``: each source's freshness tonight; a stale source's rules were
   silent, and this file says so.
 Columns are documented in outputs/README.md.
@@ -19,18 +22,23 @@ import duckdb
 import pandas as pd
 
 from alerts.lifecycle import OPEN
+from alerts.severity import AUTOMATED, CSM
 from alerts.store import LIVE_SCHEMA
 from reports.names import unique_slugs
 from reports.publish import write_csv_safely
 
 ALERT_COLUMNS = [
-    "alert_id", "account_id", "company_name", "csm_owner", "severity", "status",
-    "is_new_today", "types", "primary_type", "reason", "evidence", "playbook_step",
+    "alert_id", "account_id", "company_name", "csm_owner", "severity", "status", "touch",
+    "is_new_today", "types", "primary_type", "reason", "evidence", "playbook_key", "playbook_step",
     "due_by", "revenue_at_risk", "arr", "churn_probability", "days_to_renewal",
     "opened_on", "delivered_on", "is_deferred", "deferred_nights", "do_not_contact",
     "snoozed_until", "data_as_of",
 ]  # fmt: skip
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+SEQUENCE_COLUMNS = [
+    "alert_id", "account_id", "company_name", "csm_owner", "severity", "status",
+    "playbook_key", "playbook_step", "reason", "evidence", "arr", "opened_on", "data_as_of",
+]  # fmt: skip
 SOURCE_COLUMNS = ["source_name", "newest_record_date", "days_since_newest_record",
                   "max_lag_days", "is_stale", "reason"]  # fmt: skip
 
@@ -56,11 +64,13 @@ def tonight_alerts(con: duckdb.DuckDBPyConnection, schema: str = LIVE_SCHEMA) ->
             "csm_owner": history["csm_owner"],
             "severity": history["severity"],
             "status": history["status"],
+            "touch": history["touch"].fillna(CSM),
             "is_new_today": pd.to_datetime(history["first_delivered_night"]).eq(night),
             "types": history["types"].map(lambda t: "; ".join(t) if t is not None else ""),
             "primary_type": history["primary_type"],
             "reason": history["reason"],
             "evidence": history["evidence"],
+            "playbook_key": history["playbook_key"],
             "playbook_step": history["playbook"],
             "due_by": pd.to_datetime(history["sla_due_at"]).dt.strftime("%Y-%m-%d %H:%M UTC"),
             "revenue_at_risk": history["revenue_at_risk"],
@@ -111,10 +121,23 @@ def csm_actionable(alerts: pd.DataFrame) -> pd.DataFrame:
     return chosen.sort_values("is_new_today", ascending=False, kind="stable")
 
 
+def automated_sequences(alerts: pd.DataFrame) -> pd.DataFrame:
+    """What automation handles: automated alerts that never reached a CSM (one a CSM
+    already has stays theirs), contactable, not snoozed; tonight's new ones first."""
+    chosen = alerts[
+        alerts["touch"].eq(AUTOMATED)
+        & alerts["delivered_on"].eq("")
+        & ~alerts["do_not_contact"]
+        & ~is_snoozed(alerts)
+    ]
+    return chosen.sort_values("status", key=lambda s: s.ne("new"), kind="stable")[SEQUENCE_COLUMNS]
+
+
 def write_alert_files(alerts: pd.DataFrame, status: pd.DataFrame, run_dir: Path) -> Path:
     """alerts.csv, one actionable list per CSM (the folder is rewritten: an owner with no
-    alert tonight has no file), and source_status.csv."""
+    alert tonight has no file), automated_sequences.csv and source_status.csv."""
     path = write_csv_safely(alerts, run_dir / "alerts.csv")
+    write_csv_safely(automated_sequences(alerts), run_dir / "automated_sequences.csv")
     folder = run_dir / "alerts_by_csm"
     shutil.rmtree(folder, ignore_errors=True)
     actionable = csm_actionable(alerts)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from crafted_signals import FIRST_NIGHT, frame, nights, signal_row, write_engine_inputs
 
+from alerts.account_value import contact_cost_arr
 from alerts.engine import replay, run_night
 from alerts.lifecycle import in_holdout
 from pipeline_config.loader import DEFAULTS_PATH, load_config
@@ -252,3 +253,94 @@ def test_a_replay_equals_the_nights_run_one_by_one(con):
         "select * from alerts_replay.alert_history order by night, alert_id"
     ).df()[columns]
     pd.testing.assert_frame_equal(live, replayed)
+
+
+def test_a_small_account_gets_an_automated_sequence_instead_of_a_csm(con):
+    config = _config(budget__per_csm_per_day=1)
+    # a contact pays back from ARR 2,000 at the floor probability 0.3 (the confirmed pattern's
+    # model says 0.2): 150 / (0.3 x 0.25 x 12/12); at a probability of 0.8 from 750
+    line = contact_cost_arr(config) / config["risk_tiers"]["high"]
+
+    def rows(night):
+        return [
+            signal_row("A-small", night, **CONFIRMED, arr=line * 0.9),
+            signal_row("A-paying", night, **CONFIRMED, arr=line * 5),
+            signal_row("A-small-risky", night, **{**CONFIRMED, "churn_probability": 0.8},
+                       arr=line * 0.9),
+        ]  # fmt: skip
+
+    _run(con, config, 1, rows)
+    history = _history(con).set_index("account_id")
+    small, paying = history.loc["A-small"], history.loc["A-paying"]
+    assert (small["touch"], paying["touch"]) == ("automated", "csm")
+    assert history.loc["A-small-risky", "touch"] == "csm"  # likely lost: worth the call
+    key = small["playbook_key"]
+    assert small["playbook"] == config["alerts"]["touch"]["automated_playbooks"][key]
+    assert paying["playbook"] == config["alerts"]["playbooks"][paying["playbook_key"]]
+    # the sequence takes no CSM time: nothing delivered, deferred or due for the small one,
+    # and the CSM's budget of one goes to the account worth a contact
+    assert not small[["is_delivered_tonight", "is_deferred_tonight"]].any()
+    assert pd.isna(small["sla_due_at"]) and paying["is_delivered_tonight"]
+    assert not history.loc["A-small-risky", "is_delivered_tonight"]  # over the budget of one
+
+    again = _config(touch__automated_below_arr=0)  # a CSM for every account
+    con.execute("drop schema alerts cascade")
+    _run(con, again, 1, rows)
+    assert set(_history(con)["touch"]) == {"csm"}
+
+
+def test_value_thresholds_can_follow_the_books_own_prices(con):
+    """A consumer book (100-200 a year): fixed enterprise thresholds make every account
+    "small"; auto ones rank the accounts against each other, and the tech-touch line
+    follows the contact cost."""
+    config = _config(severity__high_value_arr="auto", severity__low_value_arr="auto")
+    config["model"]["profit"]["contact_cost"] = 10  # a short chat, not an enterprise review
+    prices = {f"A{i:02d}": 100.0 + 5 * i for i in range(20)}  # 100 .. 195
+
+    def rows(night):
+        return [signal_row(a, night, **CONFIRMED, arr=arr) for a, arr in prices.items()]
+
+    summary = _run(con, config, 1, rows)[0]
+    severity = _history(con).set_index("account_id")["severity"]
+    assert summary.value_thresholds == {
+        "high_value_arr": pytest.approx(pd.Series(prices).quantile(0.9), abs=0.01),
+        "low_value_arr": pytest.approx(pd.Series(prices).quantile(0.25), abs=0.01),
+        "automated_below_arr": "auto",
+        "contact_break_even_arr_at_high_risk": pytest.approx(10 / (0.25 * 0.30), abs=0.01),
+    }
+    # the same pattern: critical at the top of the book, high in the middle, medium below
+    assert (severity["A19"], severity["A10"], severity["A00"]) == ("critical", "high", "medium")
+    touch = _history(con).set_index("account_id")["touch"]
+    assert touch["A06"] == "automated" and touch["A07"] == "csm"  # 133.33 is the line
+
+    fixed = _config()
+    con.execute("drop schema alerts cascade")
+    _run(con, fixed, 1, rows)
+    assert set(_history(con)["severity"]) == {"medium"}  # all under low_value_arr 5,000
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("severity__high_value_arr", "book", "neither 'auto' nor an amount"),
+        ("touch__automated_below_arr", -1, "neither 'auto' nor an amount"),
+        ("severity__value_percentiles", {"high": 20, "low": 50}, "0 <= low < high <= 100"),
+        ("touch__automated_playbooks", {"renewal": "x"}, "no automated step for playbook"),
+    ],
+)
+def test_bad_value_settings_are_refused_by_name(con, path, value, message):
+    with pytest.raises(ValueError, match=message):
+        _run(con, _config(**{path: value}), 1, lambda n: [signal_row("A1", n)])
+
+
+def test_a_warehouse_from_before_touch_existed_gains_the_columns(con):
+    """An alert table made by an earlier release: the night adds the new columns, and its
+    open alerts keep reaching the CSM."""
+    config = _config()
+    _run(con, config, 2, lambda n: [signal_row("A1", n, **CONFIRMED)])
+    con.execute("alter table alerts.alert_history drop column touch")
+    con.execute("alter table alerts.alert_history drop column playbook_key")
+    run_night(con, config, "ml.churn_scores", night=FIRST_NIGHT + timedelta(days=1))  # again
+    history = _history(con)
+    assert list(history["status"]) == ["new", "open"]
+    assert pd.isna(history["touch"].iloc[0]) and history["touch"].iloc[1] == "csm"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 import pytest
+from conftest import DBT_DIR
 
+from alerts.account_value import contact_cost_arr
 from pipeline_config import load_config
-from reports.alert_files import ALERT_COLUMNS, SEVERITY_ORDER, csm_file_names
+from reports.alert_files import ALERT_COLUMNS, SEQUENCE_COLUMNS, SEVERITY_ORDER, csm_file_names
 from reports.winback import WINBACK_COLUMNS
 
 
@@ -30,6 +32,13 @@ def test_the_nightly_run_materialises_every_asset_and_passes_every_check(nightly
     # a warning may fire (tonight's weekday shifts the days-since features' distribution)
     assert set(failed) <= {"churn_scores:feature_drift"}
     assert len(evaluations) >= 25
+
+
+def test_the_run_leaves_no_dbt_artifacts_behind(nightly_run):
+    """Each dbt step's own target folder goes once it succeeded: a nightly schedule would
+    otherwise grow dbt_project/target by ~20 MB a night."""
+    leftovers = list((DBT_DIR / "target").glob(f"*-{nightly_run.run_id[:7]}-*"))
+    assert leftovers == []
 
 
 def test_every_generated_event_is_loaded_or_quarantined(warehouse, demo_dirs, row_faults):
@@ -95,7 +104,10 @@ def test_the_alert_list_holds_open_alerts_of_active_accounts_within_the_budget(l
     assert not set(alerts["account_id"]) & churned
     assert alerts["severity"].map(SEVERITY_ORDER).is_monotonic_increasing
     assert alerts["evidence"].str.len().gt(0).all() and alerts["reason"].str.len().gt(0).all()
-    assert alerts["playbook_step"].isin(config["playbooks"].values()).all()
+    steps = {"csm": config["playbooks"], "automated": config["touch"]["automated_playbooks"]}
+    assert [
+        steps[t][k] for t, k in zip(alerts["touch"], alerts["playbook_key"], strict=True)
+    ] == list(alerts["playbook_step"])
     rules = set(config["rules"])
     assert all(set(t.split("; ")) <= rules for t in alerts["types"])
     delivered = alerts[alerts["is_new_today"]]
@@ -121,6 +133,30 @@ def test_each_csm_gets_their_own_actionable_list(latest):
         assert set(own["csm_owner"]) == {owner}
         assert not own["do_not_contact"].any()
     assert (latest / "source_status.csv").exists()
+
+
+def test_small_accounts_and_low_alerts_go_to_automated_sequences(latest, warehouse):
+    """Tech touch: what a CSM's time is not worth goes to a sequence, never to a list."""
+    alerts = pd.read_csv(latest / "alerts.csv", dtype={"account_id": str}, keep_default_na=False)
+    config = load_config()
+    # the default, auto: a CSM where churn probability x ARR pays back one contact
+    value = warehouse.execute(
+        "select touch, arr * greatest(coalesce(churn_probability, 0), ?) as saved "
+        "from alerts.alert_history where severity <> 'low'",
+        [config["risk_tiers"]["high"]],
+    ).df()
+    pays_back = value["saved"].ge(contact_cost_arr(config))
+    assert (pays_back == value["touch"].eq("csm")).all()
+    automated = alerts[alerts["touch"].eq("automated")]
+    assert len(automated) and alerts["touch"].isin(["csm", "automated"]).all()
+    assert not automated["delivered_on"].ne("").any()  # none reached a CSM's list
+    sequences = pd.read_csv(latest / "automated_sequences.csv", keep_default_na=False)
+    assert list(sequences.columns) == SEQUENCE_COLUMNS
+    assert set(sequences["alert_id"]) == set(
+        automated.loc[~automated["do_not_contact"], "alert_id"]
+    ) - set(automated.loc[automated["snoozed_until"] > automated["data_as_of"], "alert_id"])
+    listed = pd.concat(pd.read_csv(f) for f in (latest / "alerts_by_csm").glob("*.csv"))
+    assert not set(listed["alert_id"]) & set(sequences["alert_id"])
 
 
 def test_the_winback_list_holds_churners_from_the_ground_truth(latest, demo_dirs):
@@ -152,3 +188,17 @@ def test_churn_derived_from_subscription_spells_matches_the_ground_truth(warehou
     assert len(merged) == len(truth)
     assert (merged["has_churned"] == expected).all()
     assert merged["late_renewal_days"].gt(0).any() and merged["reactivated_on"].notna().any()
+
+
+def test_alert_outcomes_count_a_sequence_as_contact_apart_from_a_csms(warehouse):
+    """The save rate of automated sequences is measured on its own (fct_alert_outcomes)."""
+    rows = warehouse.execute(
+        "select touch, is_holdout, was_contacted, first_delivered_night is not null as reached "
+        "from intermediate.int_alerts_evaluated"
+    ).df()
+    automated, csm = rows[rows["touch"].eq("automated")], rows[rows["touch"].eq("csm")]
+    assert len(automated) and len(csm) and len(automated) + len(csm) == len(rows)
+    assert (automated["was_contacted"] == ~automated["is_holdout"]).all()
+    assert (csm["was_contacted"] == (csm["reached"] & ~csm["is_holdout"])).all()
+    touches = warehouse.execute("select distinct touch from marts.fct_alert_outcomes").df()
+    assert set(touches["touch"]) == {"csm", "automated"}

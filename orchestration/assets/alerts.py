@@ -95,6 +95,8 @@ def alert_state(
         "closed": data["closed"],
         **{f"open_{k}": v for k, v in data["by_severity"].items()},
         **{f"arr_{k}": round(v) for k, v in data["arr_by_severity"].items()},
+        "automated": data["automated"],
+        "value_thresholds": dg.MetadataValue.json(data["value_thresholds"]),
         "delivered": data["delivered"],
         "deferred": data["deferred"],
         "over_budget": data["over_budget"],

@@ -3,6 +3,7 @@ project: the warehouse (group ``warehouse``), and the models that read the alert
 engine's tables (tag ``after_alerts``, group ``alerts``), built after it."""
 
 import json
+import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -36,7 +37,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: Pip
     """``dbt build`` with the pipeline's vars. The caller requires the warehouse resource
     only to hold the run's write lock while dbt writes."""
     args = ["build", "--vars", json.dumps(dbt_vars(pipeline.config()))]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    # Each invocation writes its own copy of the artifacts (about 20 MB on the demo) into
+    # target/<step>-<run>: kept, a nightly schedule would grow target/ by that much every
+    # night. A failed build raised above and keeps its folder for debugging.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 @dbt_assets(

@@ -42,7 +42,7 @@ def account_overview(con: duckdb.DuckDBPyConnection, night: date) -> pd.DataFram
         ),
         open_alert as (
             select account_id, alert_id, severity, primary_type, types, reason, playbook,
-                   strftime(sla_due_at, '%Y-%m-%d %H:%M UTC') as due_by, first_delivered_night
+                   coalesce(touch, 'csm') as touch, strftime(sla_due_at, '%Y-%m-%d %H:%M UTC') as due_by, first_delivered_night
             from {LIVE_SCHEMA}.alert_history
             where night = ? and status in (select unnest(?::varchar[]))
         ),
@@ -60,7 +60,7 @@ def account_overview(con: duckdb.DuckDBPyConnection, night: date) -> pd.DataFram
             h.health_score - b.health_score as health_change,
             s.churn_probability, s.risk_tier, s.reasons as score_reasons,
             o.alert_id, o.severity, o.primary_type, o.types, o.reason as alert_reason,
-            o.playbook, o.due_by, o.first_delivered_night
+            o.playbook, o.touch, o.due_by, o.first_delivered_night
         from marts.dim_accounts as a
         left join health_now as h using (account_id)
         left join health_before as b using (account_id)
@@ -199,7 +199,9 @@ def alert_responses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def alert_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("select * from marts.fct_alert_outcomes order by alert_type, severity").df()
+    return con.execute(
+        "select * from marts.fct_alert_outcomes order by alert_type, severity, touch"
+    ).df()
 
 
 def health_bands_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

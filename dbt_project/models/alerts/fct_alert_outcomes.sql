@@ -1,10 +1,12 @@
--- Grain: one row per alert type (rule) per peak severity. How the alerts of each type
+-- Grain: one row per alert type (rule) per peak severity per touch (csm or automated:
+-- who acted, int_alerts_evaluated). How the alerts of each type
 -- turned out (DOMAIN.md §7: track which alerts led to saves, which were false
 -- positives, which churners were missed; tune thresholds from that). An alert counts
 -- under every type that fired for it. Precision = alerts whose account churned within
 -- var('alerts').horizon_days / alerts whose outcome is known (precision_rate). Save rate compares the
--- churn rate of contacted alerts with the control group's (alerts held out as "do not
--- contact"): 1 - contacted rate / control rate, null until the control group has a churn.
+-- churn rate of contacted alerts (a CSM's, or enrolled in a sequence) with the control
+-- group's (alerts held out as "do not contact"): 1 - contacted rate / control rate, null
+-- until the control group has a churn. Per touch, so a sequence's save rate is its own.
 {{ config(tags=['after_alerts']) }}
 {%- set codes = var('alerts')['reason_codes'] %}
 with typed as (
@@ -25,6 +27,7 @@ alerts as (
 select
     alert_type,
     peak_severity as severity,
+    touch,
     count(*) as alerts_raised,
     count(churned_within_horizon) as alerts_with_outcome,
     coalesce(sum(churned_within_horizon), 0) as churned_within_horizon,
@@ -43,4 +46,4 @@ select
     1 - avg(case when was_contacted then churned_within_horizon end)
     / nullif(avg(case when is_holdout then churned_within_horizon end), 0) as save_rate
 from alerts
-group by alert_type, peak_severity
+group by alert_type, peak_severity, touch

@@ -1,5 +1,6 @@
 -- One row per alert (alerts.alert_history), with what became of it: how it closed, the
--- CSM's feedback, whether it was contacted or held out, and whether the account churned
+-- CSM's feedback, who acted (a CSM once one received it, else its touch: an automated
+-- sequence), whether it was contacted or held out, and whether the account churned
 -- (its subscription spell ended) within var('alerts').horizon_days of the alert opening.
 -- The outcome is null while it is still unknown: the horizon (plus the re-sign gap)
 -- has not passed and no churn has happened yet.
@@ -41,6 +42,7 @@ latest as (
         engaged_at,
         first_delivered_night,
         is_holdout,
+        touch,
         arr,
         night as last_night
     from ranked
@@ -87,7 +89,13 @@ select
     l.engaged_at is not null as was_engaged,
     l.first_delivered_night,
     coalesce(l.is_holdout, false) as is_holdout,
-    l.first_delivered_night is not null and not coalesce(l.is_holdout, false) as was_contacted,
+    -- alerts recorded before touch existed reached a CSM or nobody
+    case
+        when l.first_delivered_night is not null then 'csm'
+        else coalesce(l.touch, 'csm')
+    end as touch,
+    not coalesce(l.is_holdout, false)
+    and (l.first_delivered_night is not null or l.touch = 'automated') as was_contacted,
     coalesce(r.outreach_sent, 0) as outreach_sent,
     coalesce(r.outreach_replied, 0) as outreach_replied,
     l.arr,
