@@ -155,6 +155,9 @@ def validate_accounts_config(accounts: Mapping[str, Any]) -> None:
         raise ValueError("invalid accounts configuration:\n  " + "\n  ".join(problems))
 
 
+OTHER_EVENTS = "other"  # the event group of rare names (int_event_groups_mapped)
+
+
 def validate_event_features_config(features: Mapping[str, Any]) -> None:
     """Raise ValueError naming every problem in ``event_features``: dbt turns each group
     into an IN list (an empty one is broken SQL), and a name in two groups would count
@@ -177,6 +180,11 @@ def validate_event_features_config(features: Mapping[str, Any]) -> None:
             continue
         if not (isinstance(group["name"], str) and group["name"].strip()):
             problems.append(f"{where}.name: {group['name']!r} is not a name")
+        elif group["name"].strip().lower() == OTHER_EVENTS:
+            problems.append(
+                f"{where}.name: {OTHER_EVENTS!r} is where rare names and the groups beyond "
+                "max_groups are counted; name the group something else"
+            )
         events = group["events"]
         if not (isinstance(events, list) and events and all(isinstance(e, str) for e in events)):
             problems.append(f"{where}.events: {events!r} is not a non-empty list of event names")

@@ -359,6 +359,7 @@ def test_a_broken_grouping_is_refused_when_the_config_loads(tmp_path):
         "    - {name: complaints, events: []}\n"
         "    - {name: reporting, events: [reports_used]}\n"
         "    - {name: exports, events: [reports_used]}\n"
+        "    - {name: Other, events: [api_used]}\n"
     )
     with pytest.raises(ValueError) as refused:
         load_config(path)
@@ -366,6 +367,7 @@ def test_a_broken_grouping_is_refused_when_the_config_loads(tmp_path):
     assert "event_features.max_groups: 0" in message
     assert "groups[0].events: [] is not a non-empty list" in message
     assert "'reports_used' is already in group 'reporting'" in message
+    assert "groups[3].name: 'other' is where rare names" in message
 
 
 ATTRIBUTES = """
