@@ -108,11 +108,12 @@ def defs():
     return definitions
 
 
-def run_nightly(defs):
+def run_nightly(defs, instance=None):
+    """The nightly job in process, in ``instance`` (its run log: ``instance.all_logs``)."""
     import dagster as dg
 
     return defs.resolve_job_def("nightly_refresh").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False
     )
 
 
@@ -182,9 +183,17 @@ def row_faults(demo_dirs: PipelineDirs, hostile_accounts) -> dict[str, InjectedF
 
 
 @pytest.fixture(scope="session")
-def nightly_run(demo_dirs: PipelineDirs, row_faults, defs):
+def nightly_instance():
+    """The Dagster instance the session's nightly run is recorded in."""
+    import dagster as dg
+
+    return dg.DagsterInstance.ephemeral()
+
+
+@pytest.fixture(scope="session")
+def nightly_run(demo_dirs: PipelineDirs, row_faults, defs, nightly_instance):
     """The whole asset graph materialised once on the small dataset."""
-    return run_nightly(defs)
+    return run_nightly(defs, nightly_instance)
 
 
 @pytest.fixture(scope="module")

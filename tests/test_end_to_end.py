@@ -41,6 +41,18 @@ def test_the_run_leaves_no_dbt_artifacts_behind(nightly_run):
     assert leftovers == []
 
 
+def test_the_alert_models_reuse_the_warehouse_builds_parse(nightly_run, nightly_instance):
+    """The second dbt build of a run (same config) parses no file again: the first one's
+    parse state was kept (orchestration.assets.warehouse._keep_parse_state)."""
+    said = {
+        entry.step_key: entry.user_message
+        for entry in nightly_instance.all_logs(nightly_run.run_id)
+        if entry.user_message.startswith(("dbt parsed", "dbt reused"))
+    }
+    assert set(said) == {"warehouse_dbt_models", "alert_outcome_models"}
+    assert said["alert_outcome_models"] == "dbt reused the saved parse state (partial parsing)"
+
+
 def test_every_generated_event_is_loaded_or_quarantined(warehouse, demo_dirs, row_faults):
     files = [
         str(f)
