@@ -433,6 +433,26 @@ def test_attributes_are_read_as_they_were_on_each_date(customised):
     assert country > 1  # a contract column is an attribute too
 
 
+def test_an_attribute_is_a_cohort_dimension_for_analysts(customised):
+    """marts.fct_churn_by_attribute: churn per value of each categorical attribute, on the
+    model's own labels; 'channel' was crafted so that resellers churn."""
+    with duckdb.connect(str(customised["warehouse"]), read_only=True) as con:
+        rows = con.execute("select * from marts.fct_churn_by_attribute").df()
+        labelled = con.execute(
+            "select count(*) from marts.fct_account_snapshots "
+            "where is_model_observation and churned_within_horizon is not null"
+        ).fetchone()[0]
+    assert set(rows["attribute_name"]) == {"channel", "favourite_colour", "country"}
+    per_attribute = rows.groupby("attribute_name")["labelled_observations"].sum()
+    assert (per_attribute == labelled).all()  # every labelled observation, once per attribute
+    rate = rows[rows["attribute_name"].eq("channel")].set_index("attribute_value")[
+        "churn_rate_within_horizon"
+    ]
+    assert rate["reseller"] > 3 * rate["direct"]
+    colours = rows[rows["attribute_name"].eq("favourite_colour")]["churn_rate_within_horizon"]
+    assert colours.max() < 2 * colours.min()  # noise: no value stands out
+
+
 def test_an_attribute_that_drives_churn_is_used_and_noise_is_dropped(attribute_model):
     snapshots, model = attribute_model
     assert snapshots["attribute__employees"].dtype == "float64"

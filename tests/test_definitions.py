@@ -55,6 +55,7 @@ EXPECTED_ASSET_KEYS = [
     "marts/fct_account_usage_trends",
     "marts/fct_account_usage_weekly",
     "marts/fct_alert_outcomes",
+    "marts/fct_churn_by_attribute",
     "marts/fct_churn_monthly",
     "marts/fct_churn_reasons_monthly",
     "marts/fct_churners_alerted",
