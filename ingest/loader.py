@@ -172,6 +172,7 @@ def list_files(
     """Files of a source in the landing zone (local path or any fsspec URL), by name."""
     fs, root = fsspec.core.url_to_fs(landing.rstrip("/") + "/" + contract.folder)
     if not fs.exists(root):
+        _require_bucket(fs, landing)
         return fs, []
     files = sorted(
         f for f in fs.find(root, maxdepth=1) if any(f.endswith(suffix) for suffix in FORMATS)
@@ -179,6 +180,29 @@ def list_files(
     if not _is_local(fs):
         files = [f"{_protocol(fs)}://{f}" for f in files]
     return fs, files
+
+
+BUCKET_PROTOCOLS = ("s3", "s3a", "gs", "gcs", "abfs", "az")
+
+
+def _require_bucket(fs: fsspec.AbstractFileSystem, landing: str) -> None:
+    """Object storage lists a missing bucket (or one these credentials cannot see) as
+    empty: stop with that instead of loading nothing and failing later on a source with
+    no file."""
+    if _protocol(fs) not in BUCKET_PROTOCOLS:
+        return
+    bucket = fsspec.core.url_to_fs(landing)[1].split("/", 1)[0]
+    try:
+        found = fs.exists(bucket)
+    except PermissionError:
+        found = False
+    if not found:
+        raise ContractViolation(
+            f"landing zone {landing}: bucket {bucket!r} does not exist or these credentials "
+            "cannot read it (credentials and endpoint come from the environment: "
+            "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_S3, or the "
+            "filesystem's own configuration). Nothing was loaded."
+        )
 
 
 def _protocol(fs: fsspec.AbstractFileSystem) -> str:
@@ -581,6 +605,12 @@ def _record(
     )  # fmt: skip
 
 
+VANISHED = (
+    "listed, then gone before it could be read: nothing of it loaded and nothing recorded, "
+    "so it is loaded when it is delivered again"
+)
+
+
 def load_new_files(
     con: duckdb.DuckDBPyConnection, contract: SourceContract, landing: str, rules: IngestRules
 ) -> list[FileLoad]:
@@ -589,7 +619,9 @@ def load_new_files(
     Raises ContractViolation (after recording it in the ledger, and with nothing of the
     file loaded) for an unreadable file, a missing required column, a file whose share
     of quarantined rows exceeds ``rules.max_reject_rate``, a file name DuckDB would read
-    as a pattern, or any other error while loading the file.
+    as a pattern, or any other error while loading the file. A file listed and gone
+    before it is read (its producer moved it) is returned as ``vanished``, unrecorded;
+    a landing zone on object storage whose bucket is missing raises ContractViolation.
     """
     con.execute("set TimeZone = 'UTC'")
     ensure_raw_table(con, contract)
@@ -615,7 +647,11 @@ def load_new_files(
     for path in files:
         if path in recorded:
             continue
-        checksum = _checksum(fs, path)
+        try:
+            checksum = _checksum(fs, path)
+        except FileNotFoundError:  # moved or deleted by its producer since the listing
+            loads.append(FileLoad(path, "vanished", message=VANISHED))
+            continue
         if any(ch in path.rsplit("/", 1)[-1] for ch in GLOB_CHARACTERS):
             # DuckDB's readers would expand the name as a pattern and read other files
             message = (
