@@ -65,7 +65,15 @@ def contact_cost_arr(config: Mapping[str, Any]) -> float:
     """``contact_cost / (save_rate x months_retained / 12)``: a contact pays back when the
     account's churn probability x ARR reaches this."""
     profit = config["model"]["profit"]
-    return profit["contact_cost"] / (profit["save_rate"] * profit["months_retained"] / 12)
+    saved_share = profit["save_rate"] * profit["months_retained"] / 12
+    if not saved_share > 0 or not config["risk_tiers"]["high"] > 0:
+        raise ValueError(
+            "model.profit.save_rate and months_retained, and risk_tiers.high, must be above "
+            f"0 (got {profit['save_rate']}, {profit['months_retained']}, "
+            f"{config['risk_tiers']['high']}): a contact that can save nothing has no "
+            "break-even, and every alert's touch depends on it"
+        )
+    return profit["contact_cost"] / saved_share
 
 
 def _book_percentile(arr: pd.Series, percentile: float) -> float:

@@ -19,9 +19,16 @@ import pandas as pd
 
 from alerts.account_value import value_thresholds
 from alerts.conditions import evaluate_conditions
-from alerts.lifecycle import CLOSED, OPEN, advance_night, cooled_types, receive_feedback
+from alerts.lifecycle import (
+    CLOSED,
+    OPEN,
+    advance_night,
+    cooled_types,
+    in_automated_sequence,
+    receive_feedback,
+)
 from alerts.settings import SEVERITIES, validate_alert_config
-from alerts.severity import AUTOMATED, build_candidates, rule_evidence
+from alerts.severity import build_candidates, rule_evidence
 from alerts.store import LIVE_SCHEMA, REPLAY_SCHEMA, newest_night, previous_state, write_night
 
 SIGNALS_VIEW = "marts.fct_account_alert_signals"
@@ -42,8 +49,8 @@ class NightSummary:
     closed: int
     by_severity: dict[str, int]
     arr_by_severity: dict[str, float]
-    automated: int
-    value_thresholds: dict[str, float | None]
+    automated: int  # open alerts in an automated sequence tonight
+    value_thresholds: dict[str, float | str | None]
     delivered: int
     deferred: int
     over_budget: int
@@ -185,7 +192,7 @@ def _night_step(
         arr_by_severity={
             s: float(open_rows.loc[open_rows["severity"].eq(s), "arr"].sum()) for s in SEVERITIES
         },
-        automated=int(open_rows["touch"].eq(AUTOMATED).sum()),
+        automated=int(in_automated_sequence(history).sum()),
         value_thresholds=value.as_dict(),
         delivered=len(delivered),
         deferred=int(history["is_deferred_tonight"].sum()),

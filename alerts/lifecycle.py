@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.settings import LEVEL
-from alerts.severity import CSM
+from alerts.severity import AUTOMATED, CSM
 
 OPEN = ("new", "open", "escalated")
 CLOSED = ("resolved", "dismissed", "expired")
@@ -170,6 +170,11 @@ def advance_night(
             elif candidate is not None:
                 risen = _level(candidate["severity"]) > _level(alert["peak_severity"])
                 _refresh_from_candidate(alert, candidate)
+                if pd.notna(alert["first_delivered_night"]) and alert["touch"] != CSM:
+                    # a CSM who received it keeps it (with the CSM's step), whatever
+                    # tonight's severity or value would route to a sequence
+                    playbook = alerts_config["playbooks"][alert["playbook_key"]]
+                    alert.update(touch=CSM, playbook=playbook)
                 alert.update(last_fired_night=night, clear_nights=0)
                 if risen:
                     alert.update(status="escalated", peak_severity=candidate["severity"])
@@ -244,6 +249,19 @@ def _change(alert: Mapping[str, Any], was: str | None, reason: str) -> dict:
     }
 
 
+def in_automated_sequence(history: pd.DataFrame) -> pd.Series:
+    """Alerts an automated sequence handles on their night: open, automated, never
+    delivered to a CSM (a CSM who received one keeps it), not held out, not snoozed."""
+    snoozed = pd.to_datetime(history["snoozed_until"]).gt(pd.to_datetime(history["night"]))
+    return (
+        history["status"].isin(OPEN)
+        & history["touch"].eq(AUTOMATED)
+        & history["first_delivered_night"].isna()
+        & ~history["is_holdout"].astype(bool)
+        & ~snoozed.fillna(False)
+    )
+
+
 def apply_budget(
     history: pd.DataFrame, night: date, alerts_config: Mapping[str, Any]
 ) -> pd.DataFrame:
@@ -262,7 +280,7 @@ def apply_budget(
     needs_delivery = (
         frame["status"].isin(OPEN)
         & frame["severity"].isin(budget["deliver_severities"])
-        & frame["touch"].fillna(CSM).eq(CSM)  # rows recorded before touch existed: a CSM's
+        & frame["touch"].eq(CSM)
         & ~frame["is_holdout"].astype(bool)
         & ~snoozed
         & (frame["first_delivered_night"].isna() | frame["status"].eq("escalated"))

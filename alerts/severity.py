@@ -105,7 +105,6 @@ def build_candidates(
         for f, confirmed in zip(families, model_confirms, strict=True)
     ]
     known_arr = account["arr"].astype("float64")
-    arr = known_arr.fillna(0.0)
     adjustment = {int(k): int(v) for k, v in config["factor_adjustment"].items()}
     most = max(adjustment)
     level = (
@@ -134,10 +133,10 @@ def build_candidates(
         segment=account["segment"],
         plan=account["plan"],
         contract_term=account["contract_term"],
-        arr=arr,
+        arr=known_arr,
         days_to_renewal=account["days_to_renewal"],
         churn_probability=probability,
-        revenue_at_risk=(probability * arr).round(2),
+        revenue_at_risk=(probability * known_arr.fillna(0.0)).round(2),
         primary_type=primary,
         is_multi_factor=multi,
         severity=severity,

@@ -64,10 +64,19 @@ _TABLES = {
 }
 
 
-# Columns added after a table first shipped: a warehouse made before them gains them (null
-# on the rows it already holds) instead of failing its next night's insert.
+# Columns added after a table first shipped: a warehouse made before them gains them
+# instead of failing its next night's insert, filled on the rows it already holds with
+# what was true then (null where nothing was recorded).
 _ADDED_COLUMNS = {
-    "alert_history": {"touch": "varchar", "playbook_key": "varchar"},
+    "alert_history": {
+        # before touch existed a CSM got every alert but the low ones (automated sequences)
+        "touch": (
+            "varchar",
+            "case when first_delivered_night is null and severity = 'low' "
+            "then 'automated' else 'csm' end",
+        ),
+        "playbook_key": ("varchar", None),
+    },
 }
 
 
@@ -76,8 +85,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     for table, columns in _TABLES.items():
         con.execute(f"create table if not exists {schema}.{table} ({columns})")
     for table, added in _ADDED_COLUMNS.items():
-        for column, kind in added.items():
-            con.execute(f"alter table {schema}.{table} add column if not exists {column} {kind}")
+        present = {row[0] for row in con.execute(f"describe {schema}.{table}").fetchall()}
+        for column, (kind, backfill) in added.items():
+            if column in present:
+                continue
+            con.execute(f"alter table {schema}.{table} add column {column} {kind}")
+            if backfill:
+                con.execute(f"update {schema}.{table} set {column} = {backfill}")
 
 
 def newest_night(con: duckdb.DuckDBPyConnection, schema: str) -> date | None:

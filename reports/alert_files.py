@@ -21,8 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from alerts.lifecycle import OPEN
-from alerts.severity import AUTOMATED, CSM
+from alerts.lifecycle import OPEN, in_automated_sequence
 from alerts.store import LIVE_SCHEMA
 from reports.names import unique_slugs
 from reports.publish import write_csv_safely
@@ -32,7 +31,7 @@ ALERT_COLUMNS = [
     "is_new_today", "types", "primary_type", "reason", "evidence", "playbook_key", "playbook_step",
     "due_by", "revenue_at_risk", "arr", "churn_probability", "days_to_renewal",
     "opened_on", "delivered_on", "is_deferred", "deferred_nights", "do_not_contact",
-    "snoozed_until", "data_as_of",
+    "snoozed_until", "in_automated_sequence", "data_as_of",
 ]  # fmt: skip
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 SEQUENCE_COLUMNS = [
@@ -64,7 +63,7 @@ def tonight_alerts(con: duckdb.DuckDBPyConnection, schema: str = LIVE_SCHEMA) ->
             "csm_owner": history["csm_owner"],
             "severity": history["severity"],
             "status": history["status"],
-            "touch": history["touch"].fillna(CSM),
+            "touch": history["touch"],
             "is_new_today": pd.to_datetime(history["first_delivered_night"]).eq(night),
             "types": history["types"].map(lambda t: "; ".join(t) if t is not None else ""),
             "primary_type": history["primary_type"],
@@ -83,6 +82,7 @@ def tonight_alerts(con: duckdb.DuckDBPyConnection, schema: str = LIVE_SCHEMA) ->
             "deferred_nights": history["deferred_nights"],
             "do_not_contact": history["is_holdout"],
             "snoozed_until": _day(history["snoozed_until"]),
+            "in_automated_sequence": in_automated_sequence(history),
             "data_as_of": _day(history["night"]),
         }
     )
@@ -122,14 +122,9 @@ def csm_actionable(alerts: pd.DataFrame) -> pd.DataFrame:
 
 
 def automated_sequences(alerts: pd.DataFrame) -> pd.DataFrame:
-    """What automation handles: automated alerts that never reached a CSM (one a CSM
-    already has stays theirs), contactable, not snoozed; tonight's new ones first."""
-    chosen = alerts[
-        alerts["touch"].eq(AUTOMATED)
-        & alerts["delivered_on"].eq("")
-        & ~alerts["do_not_contact"]
-        & ~is_snoozed(alerts)
-    ]
+    """What automation handles (``in_automated_sequence``: automated, never reached a
+    CSM, contactable, not snoozed), tonight's new ones first."""
+    chosen = alerts[alerts["in_automated_sequence"].astype(bool)]
     return chosen.sort_values("status", key=lambda s: s.ne("new"), kind="stable")[SEQUENCE_COLUMNS]
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from alerts.severity import AUTOMATED
 from alerts.store import LIVE_SCHEMA
 from ml.score import SCORES_TABLE
 from pipeline_config import PipelinePaths, warehouse_settings
@@ -67,7 +66,7 @@ def write_alert_list(con: duckdb.DuckDBPyConnection, paths: PipelinePaths) -> di
         **{f"severity_{k}": v for k, v in summarise(alerts).items()},
         "new_today": int(alerts["is_new_today"].sum()),
         "deferred": int(alerts["is_deferred"].sum()),
-        "automated": int(alerts["touch"].eq(AUTOMATED).sum()),
+        "automated_sequences": int(alerts["in_automated_sequence"].sum()),
         "do_not_contact": int(alerts["do_not_contact"].sum()),
         "csm_owners": int(alerts["csm_owner"].nunique()),
         "stale_sources": status.loc[status["is_stale"], "source_name"].tolist(),

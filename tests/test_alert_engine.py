@@ -334,13 +334,40 @@ def test_bad_value_settings_are_refused_by_name(con, path, value, message):
 
 
 def test_a_warehouse_from_before_touch_existed_gains_the_columns(con):
-    """An alert table made by an earlier release: the night adds the new columns, and its
-    open alerts keep reaching the CSM."""
+    """An alert table made by an earlier release: the next night adds the columns, fills
+    them with what was true then (a CSM had every alert but the low ones), and the open
+    alert, clear tonight, stays with its CSM."""
     config = _config()
-    _run(con, config, 2, lambda n: [signal_row("A1", n, **CONFIRMED)])
+    _run(con, config, 2, lambda n: [signal_row("A1", n, **(CONFIRMED if n <= FIRST_NIGHT else {}))])
+    con.execute("delete from alerts.alert_history where night > ?", [FIRST_NIGHT])
+    con.execute("delete from alerts.night_runs where night > ?", [FIRST_NIGHT])
     con.execute("alter table alerts.alert_history drop column touch")
     con.execute("alter table alerts.alert_history drop column playbook_key")
-    run_night(con, config, "ml.churn_scores", night=FIRST_NIGHT + timedelta(days=1))  # again
-    history = _history(con)
-    assert list(history["status"]) == ["new", "open"]
-    assert pd.isna(history["touch"].iloc[0]) and history["touch"].iloc[1] == "csm"
+    con.execute("insert into alerts.alert_history by name select 'AL-A0-20260801' as alert_id, "
+                "'A0' as account_id, date '2026-08-01' as night, 'expired' as status, "
+                "'low' as severity")  # fmt: skip
+    run_night(con, config, "ml.churn_scores", night=FIRST_NIGHT + timedelta(days=1))
+    history = _history(con).set_index(["alert_id", "night"])["touch"]
+    assert history.loc["AL-A0-20260801"].tolist() == ["automated"]
+    assert history.loc[f"AL-A1-{FIRST_NIGHT:%Y%m%d}"].tolist() == ["csm", "csm"]
+
+
+def test_a_csm_keeps_an_alert_it_received_when_its_value_falls(con):
+    config = _config()
+
+    def rows(night):  # the account downgrades to a tiny plan the night after delivery
+        arr = 12000.0 if night <= FIRST_NIGHT else 300.0
+        return [signal_row("A1", night, **CONFIRMED, arr=arr)]
+
+    _run(con, config, 2, rows)
+    first, second = _history(con).to_dict("records")
+    assert first["is_delivered_tonight"] and first["touch"] == "csm"
+    assert second["touch"] == "csm"
+    assert second["playbook"] == config["alerts"]["playbooks"][second["playbook_key"]]
+
+
+def test_contact_economics_that_can_save_nothing_are_refused(con):
+    config = _config()
+    config["model"]["profit"]["save_rate"] = 0
+    with pytest.raises(ValueError, match=r"save_rate and months_retained, and risk_tiers\.high"):
+        _run(con, config, 1, lambda n: [signal_row("A1", n, **CONFIRMED)])

@@ -5,6 +5,7 @@ engine's tables (tag ``after_alerts``, group ``alerts``), built after it."""
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,24 +43,37 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: Pip
     args = ["build", "--vars", json.dumps(dbt_vars(pipeline.config()))]
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
-    context.log.info(_parse_summary(invocation.target_path))
-    _keep_parse_state(invocation.target_path)
+    # dbt succeeded: housekeeping from here on warns, never fails the step
+    try:
+        context.log.info(_parse_summary(invocation.target_path))
+        _keep_parse_state(invocation.target_path)
+    except (OSError, ValueError) as exc:
+        context.log.warning(f"dbt's parse state was not kept for the next build: {exc}")
     # Each invocation writes its own copy of the artifacts (about 20 MB on the demo) into
     # target/<step>-<run>: kept, a nightly schedule would grow target/ by that much every
     # night. A failed build raised above and keeps its folder for debugging.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
+# dbt's JSON log events (its file log, in the invocation's folder) that say how it parsed
+REPARSED = ("UnableToPartialParse", "ParsedFileLoadFailed", "PartialParsingNotEnabled")
+REUSED = "PartialParsingEnabled"
+
+
 def _parse_summary(invocation_target: Path) -> str:
-    """Whether dbt parsed the whole project again, from its JSON log (event
-    UnableToPartialParse), for the run log."""
-    reasons = []
+    """Whether dbt parsed the whole project again, from its JSON log, for the run log."""
+    reasons, reused = [], False
     for log in sorted(invocation_target.glob("dbt.log*")):
         for line in log.read_text(errors="replace").splitlines():
-            if '"UnableToPartialParse"' in line:
-                reasons.append(json.loads(line)["data"].get("reason", "unknown"))
-    if reasons:
-        return f"dbt parsed the whole project again: {'; '.join(reasons)}"
+            if '"name": "' not in line:
+                continue
+            event = json.loads(line)
+            name = event.get("info", {}).get("name")
+            if name in REPARSED:
+                reasons.append(event["info"].get("msg", name))
+            reused = reused or name == REUSED
+    if reasons or not reused:
+        return "dbt parsed the whole project again: " + ("; ".join(reasons) or "no saved state")
     return "dbt reused the saved parse state (partial parsing)"
 
 
@@ -77,9 +91,13 @@ def _keep_parse_state(invocation_target: Path) -> None:
     if not state.exists():
         return
     shared = churn_dbt_project.project_dir / churn_dbt_project.target_path / PARSE_STATE
-    staged = shared.with_name(f".{PARSE_STATE}.{os.getpid()}")
-    shutil.copyfile(state, staged)
-    os.replace(staged, shared)
+    handle, staged = tempfile.mkstemp(dir=shared.parent, prefix=f".{PARSE_STATE}.")
+    os.close(handle)
+    try:
+        shutil.copyfile(state, staged)
+        os.replace(staged, shared)
+    finally:
+        Path(staged).unlink(missing_ok=True)
 
 
 @dbt_assets(

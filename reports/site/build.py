@@ -20,7 +20,6 @@ import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from alerts.severity import AUTOMATED
 from reports.alert_files import (
     SEVERITY_ORDER,
     csm_actionable,
@@ -184,7 +183,7 @@ def _write_inbox(
             "new_today": int(actionable["is_new_today"].sum()),
             "open_alerts": len(alerts),
             "deferred": int(alerts["is_deferred"].sum()),
-            "automated": int(alerts["touch"].eq(AUTOMATED).sum()),
+            "automated": int(alerts["in_automated_sequence"].sum()),
             "do_not_contact": int(alerts["do_not_contact"].sum()),
             "snoozed": int(is_snoozed(alerts).sum()),
             "filters": [

@@ -42,7 +42,7 @@ def account_overview(con: duckdb.DuckDBPyConnection, night: date) -> pd.DataFram
         ),
         open_alert as (
             select account_id, alert_id, severity, primary_type, types, reason, playbook,
-                   coalesce(touch, 'csm') as touch, strftime(sla_due_at, '%Y-%m-%d %H:%M UTC') as due_by, first_delivered_night
+                   touch, strftime(sla_due_at, '%Y-%m-%d %H:%M UTC') as due_by, first_delivered_night
             from {LIVE_SCHEMA}.alert_history
             where night = ? and status in (select unnest(?::varchar[]))
         ),

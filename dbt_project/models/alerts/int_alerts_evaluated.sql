@@ -49,6 +49,22 @@ latest as (
     where newest_first = 1
 ),
 
+-- enrolled in an automated sequence on some night: open, automated, not yet with a
+-- CSM, not held out, not snoozed (alerts.lifecycle.in_automated_sequence)
+sequenced as (
+    select
+        alert_id,
+        bool_or(
+            touch = 'automated'
+            and first_delivered_night is null
+            and not coalesce(is_holdout, false)
+            and (snoozed_until is null or snoozed_until <= night)
+        ) as was_in_sequence
+    from {{ source('alerts', 'alert_history') }}
+    where status in ('new', 'open', 'escalated')
+    group by alert_id
+),
+
 outreach as (
     select
         alert_id,
@@ -89,13 +105,14 @@ select
     l.engaged_at is not null as was_engaged,
     l.first_delivered_night,
     coalesce(l.is_holdout, false) as is_holdout,
-    -- alerts recorded before touch existed reached a CSM or nobody
     case
         when l.first_delivered_night is not null then 'csm'
-        else coalesce(l.touch, 'csm')
+        when q.was_in_sequence then 'automated'
+        else l.touch
     end as touch,
     not coalesce(l.is_holdout, false)
-    and (l.first_delivered_night is not null or l.touch = 'automated') as was_contacted,
+    and (l.first_delivered_night is not null or coalesce(q.was_in_sequence, false))
+        as was_contacted,
     coalesce(r.outreach_sent, 0) as outreach_sent,
     coalesce(r.outreach_replied, 0) as outreach_replied,
     l.arr,
@@ -112,5 +129,6 @@ select
 from opening as o
 inner join latest as l on o.alert_id = l.alert_id
 cross join as_of as x
+left join sequenced as q on o.alert_id = q.alert_id
 left join outreach as r on o.alert_id = r.alert_id
 left join churned as c on o.alert_id = c.alert_id
