@@ -252,8 +252,13 @@ def _stage_json(con: duckdb.DuckDBPyConnection, path: str) -> None:
         "create or replace temp table _json as select row_number() over () as _source_row, "
         f"json as _doc from read_json_objects({_sql_text(path)}, format = 'newline_delimited')"
     )
+    # sorted: a parallel DISTINCT returns the keys in any order, and the quarantined
+    # records' JSON and the extra columns would then differ from run to run
     keys = [
-        r[0] for r in con.execute("select distinct unnest(json_keys(_doc)) from _json").fetchall()
+        r[0]
+        for r in con.execute(
+            "select distinct unnest(json_keys(_doc)) as k from _json order by k"
+        ).fetchall()
     ]
     values = ", ".join(f"nullif(_doc ->> {_sql_text(k)}, '') as {_sql_name(k)}" for k in keys)
     con.execute(
